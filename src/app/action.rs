@@ -1,0 +1,138 @@
+//! Everything a user can ask opsdeck to do, as data.
+//!
+//! Keymaps bind keys to these names; the help overlay and the command palette
+//! are generated from [`Action::ALL`], so a new action shows up everywhere by
+//! being added here once.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Whether an action changes anything in AWS. Read-only mode is an allowlist
+/// over this: only [`Effect::Read`] actions are offered or performed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Read,
+    Mutating,
+}
+
+macro_rules! actions {
+    ($( $variant:ident => $name:literal, $effect:ident, $help:literal; )*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Action {
+            $( $variant, )*
+        }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[ $( Action::$variant, )* ];
+
+            /// The stable name used in keymap files and the palette.
+            pub fn name(self) -> &'static str {
+                match self { $( Action::$variant => $name, )* }
+            }
+
+            pub fn description(self) -> &'static str {
+                match self { $( Action::$variant => $help, )* }
+            }
+
+            pub fn effect(self) -> Effect {
+                match self { $( Action::$variant => Effect::$effect, )* }
+            }
+        }
+    };
+}
+
+actions! {
+    Quit => "quit", Read, "Quit opsdeck";
+    Help => "help", Read, "Show the keys of the active keymap";
+    Palette => "palette", Read, "Run any action by name";
+    SwitchDeployment => "switch_deployment", Read, "Pick another deployment";
+    NextPanel => "next_panel", Read, "Focus the next panel";
+    PrevPanel => "prev_panel", Read, "Focus the previous panel";
+    PanelStacks => "panel_stacks", Read, "Show CloudFormation stacks";
+    PanelFunctions => "panel_functions", Read, "Show Lambda functions";
+    PanelQueues => "panel_queues", Read, "Show SQS queues";
+    PanelLogGroups => "panel_log_groups", Read, "Show CloudWatch log groups";
+    PanelIndex => "panel_index", Read, "Show the OpenSearch domain";
+    Up => "up", Read, "Move the selection up";
+    Down => "down", Read, "Move the selection down";
+    PageUp => "page_up", Read, "Move the selection up a page";
+    PageDown => "page_down", Read, "Move the selection down a page";
+    Top => "top", Read, "Select the first row";
+    Bottom => "bottom", Read, "Select the last row";
+    Open => "open", Read, "Open the selected row";
+    Back => "back", Read, "Close the dialog or detail view";
+    Refresh => "refresh", Read, "Refresh the focused panel now";
+    RefreshAll => "refresh_all", Read, "Refresh every panel now";
+    Filter => "filter", Read, "Narrow the list by typing";
+    SortNext => "sort_next", Read, "Sort by the next column";
+    SortReverse => "sort_reverse", Read, "Reverse the sort order";
+    Problems => "problems", Read, "Show configuration problems";
+}
+
+impl Action {
+    pub fn is_mutating(self) -> bool {
+        self.effect() == Effect::Mutating
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The name is not one of [`Action::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownAction {
+    pub name: String,
+    pub suggestion: Option<&'static str>,
+}
+
+impl fmt::Display for UnknownAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown action `{}`", self.name)?;
+        if let Some(s) = self.suggestion {
+            write!(f, "; did you mean `{s}`?")?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for Action {
+    type Err = UnknownAction;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Action::ALL
+            .iter()
+            .copied()
+            .find(|a| a.name() == s)
+            .ok_or_else(|| UnknownAction {
+                name: s.to_string(),
+                suggestion: crate::config::nearest(s, Action::ALL.iter().map(|a| a.name())),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for a in Action::ALL {
+            assert!(seen.insert(a.name()), "duplicate name {}", a.name());
+            assert_eq!(a.name().parse::<Action>(), Ok(*a));
+        }
+    }
+
+    #[test]
+    fn unknown_names_suggest_the_nearest() {
+        let err = "refersh".parse::<Action>().unwrap_err();
+        assert_eq!(err.suggestion, Some("refresh"));
+        assert_eq!(
+            err.to_string(),
+            "unknown action `refersh`; did you mean `refresh`?"
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! Application state, actions and the update function: no I/O here.
+
+pub mod action;
+pub mod list;
+pub mod state;
+pub mod update;
+
+pub use action::{Action, Effect};
+pub use state::{Overlay, PanelId, Screen, Session, State};
+pub use update::{Command, Hitmap, Msg};

@@ -1,0 +1,253 @@
+//! Everything the screen shows, as plain data. Render reads it; only
+//! [`State::update`](super::update) changes it.
+
+use std::time::Duration;
+
+use super::list::{Fetch, ListPanel};
+use crate::config::{Deployment, Diagnostic, Keymap, Loaded, Theme};
+use crate::model::{
+    DomainStatus, FunctionRow, Identity, LogGroupRow, ProblemKind, QueueRow, StackDetail, StackRow,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PanelId {
+    Stacks,
+    Functions,
+    Queues,
+    LogGroups,
+    Index,
+}
+
+impl PanelId {
+    pub const ALL: [PanelId; 5] = [
+        PanelId::Stacks,
+        PanelId::Functions,
+        PanelId::Queues,
+        PanelId::LogGroups,
+        PanelId::Index,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            PanelId::Stacks => "Stacks",
+            PanelId::Functions => "Functions",
+            PanelId::Queues => "Queues",
+            PanelId::LogGroups => "Log groups",
+            PanelId::Index => "Index",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        PanelId::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    pub fn cycle(self, delta: isize) -> PanelId {
+        let n = PanelId::ALL.len() as isize;
+        PanelId::ALL[(self.index() as isize + delta).rem_euclid(n) as usize]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Picker,
+    Console,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    Help { scroll: usize },
+    Palette { input: String, selected: usize },
+    Problems { scroll: usize },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Warning,
+    Error,
+}
+
+/// The status line's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub tone: Tone,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct StackDetailView {
+    pub stack: String,
+    pub fetch: Fetch,
+    pub detail: Option<StackDetail>,
+    pub scroll: usize,
+}
+
+/// One connected deployment.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub generation: u64,
+    pub deployment: Deployment,
+    pub identity_fetch: Fetch,
+    pub identity: Option<Identity>,
+    pub focus: PanelId,
+    pub stacks: ListPanel<StackRow>,
+    pub functions: ListPanel<FunctionRow>,
+    pub queues: ListPanel<QueueRow>,
+    pub log_groups: ListPanel<LogGroupRow>,
+    pub index_fetch: Fetch,
+    /// `Some(None)`: loaded, and the deployment names no domain.
+    pub index: Option<Option<DomainStatus>>,
+    pub detail: Option<StackDetailView>,
+    /// The filter of the focused list is being typed.
+    pub editing_filter: bool,
+}
+
+impl Session {
+    pub fn new(deployment: Deployment, generation: u64) -> Self {
+        Session {
+            generation,
+            deployment,
+            identity_fetch: Fetch::default(),
+            identity: None,
+            focus: PanelId::Stacks,
+            stacks: ListPanel::default(),
+            functions: ListPanel::default(),
+            queues: ListPanel::default(),
+            log_groups: ListPanel::default(),
+            index_fetch: Fetch::default(),
+            index: None,
+            detail: None,
+            editing_filter: false,
+        }
+    }
+
+    pub fn fetch(&self, panel: PanelId) -> &Fetch {
+        match panel {
+            PanelId::Stacks => &self.stacks.fetch,
+            PanelId::Functions => &self.functions.fetch,
+            PanelId::Queues => &self.queues.fetch,
+            PanelId::LogGroups => &self.log_groups.fetch,
+            PanelId::Index => &self.index_fetch,
+        }
+    }
+
+    pub fn fetch_mut(&mut self, panel: PanelId) -> &mut Fetch {
+        match panel {
+            PanelId::Stacks => &mut self.stacks.fetch,
+            PanelId::Functions => &mut self.functions.fetch,
+            PanelId::Queues => &mut self.queues.fetch,
+            PanelId::LogGroups => &mut self.log_groups.fetch,
+            PanelId::Index => &mut self.index_fetch,
+        }
+    }
+
+    /// Rows shown in a panel, for the tab labels.
+    pub fn count(&self, panel: PanelId) -> Option<usize> {
+        let loaded = self.fetch(panel).is_loaded();
+        let n = match panel {
+            PanelId::Stacks => self.stacks.view.len(),
+            PanelId::Functions => self.functions.view.len(),
+            PanelId::Queues => self.queues.view.len(),
+            PanelId::LogGroups => self.log_groups.view.len(),
+            PanelId::Index => return None,
+        };
+        loaded.then_some(n)
+    }
+
+    pub fn filter(&self, panel: PanelId) -> &str {
+        match panel {
+            PanelId::Stacks => &self.stacks.filter,
+            PanelId::Functions => &self.functions.filter,
+            PanelId::Queues => &self.queues.filter,
+            PanelId::LogGroups => &self.log_groups.filter,
+            PanelId::Index => "",
+        }
+    }
+
+    /// Whether the credentials problem blocks every panel (shown in the header).
+    pub fn credentials_problem(&self) -> Option<&crate::model::Problem> {
+        self.identity_fetch.error.as_ref().filter(|p| {
+            matches!(
+                p.kind,
+                ProblemKind::NoCredentials
+                    | ProblemKind::CredentialsExpired
+                    | ProblemKind::NeedsMfa
+                    | ProblemKind::CredentialsRejected
+                    | ProblemKind::Unreachable
+                    | ProblemKind::Other
+            )
+        })
+    }
+}
+
+/// The whole UI state.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub deployments: Vec<Deployment>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub refresh_interval: Option<Duration>,
+    pub screen: Screen,
+    pub picker: usize,
+    pub session: Option<Session>,
+    pub next_generation: u64,
+    pub overlay: Option<Overlay>,
+    pub message: Option<Message>,
+    pub quit: bool,
+    /// Rows the focused list showed at the last draw (for paging and scrolling).
+    pub list_height: usize,
+}
+
+impl State {
+    pub fn new(loaded: Loaded) -> Self {
+        let Loaded {
+            config,
+            theme,
+            keymap,
+            diagnostics,
+        } = loaded;
+        let message = (!diagnostics.is_empty()).then(|| Message {
+            tone: if diagnostics.iter().any(Diagnostic::is_error) {
+                Tone::Error
+            } else {
+                Tone::Warning
+            },
+            text: format!(
+                "{} configuration problem{}: press ! to see {}",
+                diagnostics.len(),
+                if diagnostics.len() == 1 { "" } else { "s" },
+                if diagnostics.len() == 1 { "it" } else { "them" },
+            ),
+        });
+        State {
+            deployments: config.deployments,
+            diagnostics,
+            keymap,
+            theme,
+            refresh_interval: config.refresh_interval,
+            screen: Screen::Picker,
+            picker: 0,
+            session: None,
+            next_generation: 1,
+            overlay: None,
+            message,
+            quit: false,
+            list_height: 10,
+        }
+    }
+
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            tone: Tone::Info,
+            text: text.into(),
+        });
+    }
+
+    pub fn warn(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            tone: Tone::Warning,
+            text: text.into(),
+        });
+    }
+}

@@ -1,0 +1,529 @@
+//! The only place state changes: input and worker events in, commands out.
+
+use std::time::Instant;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+
+use super::action::Action;
+use super::state::{Overlay, PanelId, Screen, Session, StackDetailView, State, Tone};
+use crate::aws::{Event, Request, Response};
+use crate::config::Deployment;
+
+/// Something for the runtime to do on the state's behalf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Start a worker for this deployment (dropping the previous one).
+    Connect { deployment: Deployment, generation: u64 },
+    /// Hand a request to the current worker.
+    Send(Request),
+}
+
+/// Input to [`State::update`].
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Action(Action),
+    Aws(Event),
+    /// Time passed: auto-refresh what is due.
+    Tick,
+}
+
+/// Where things were drawn last frame, for mouse clicks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hitmap {
+    pub tabs: Vec<(Rect, PanelId)>,
+    /// Rows of the focused list (or the picker), without its header.
+    pub list: Option<Rect>,
+}
+
+/// Rows a mouse wheel notch scrolls.
+const WHEEL: isize = 3;
+
+impl State {
+    pub fn update(&mut self, msg: Msg, now: Instant, hits: &Hitmap) -> Vec<Command> {
+        let mut out = Vec::new();
+        match msg {
+            Msg::Key(key) => self.key(key, now, &mut out),
+            Msg::Mouse(m) => self.mouse(m, now, hits, &mut out),
+            Msg::Action(a) => self.act(a, now, &mut out),
+            Msg::Aws(e) => self.aws_event(e, now, &mut out),
+            Msg::Tick => {}
+        }
+        self.refresh_due(now, &mut out);
+        out
+    }
+
+    /// When the loop must wake even if nothing happens: the next automatic
+    /// refresh, or the next change of an "updated … ago" label.
+    pub fn next_wake(&self, now: Instant) -> Option<Instant> {
+        let s = self.session.as_ref().filter(|_| self.screen == Screen::Console)?;
+        let fetch = s.fetch(s.focus);
+        let refresh = self.refresh_interval.and_then(|i| fetch.due_at(i));
+        let label = fetch
+            .updated_at
+            .map(|t| now + crate::ui::format::until_label_changes(now.saturating_duration_since(t)));
+        [refresh, label].into_iter().flatten().min()
+    }
+
+    // ---- keys -----------------------------------------------------------
+
+    fn key(&mut self, key: KeyEvent, now: Instant, out: &mut Vec<Command>) {
+        if let Some(Overlay::Palette { .. }) = self.overlay {
+            return self.palette_key(key, now, out);
+        }
+        if self.session.as_ref().is_some_and(|s| s.editing_filter) && self.screen == Screen::Console {
+            return self.filter_key(key);
+        }
+        if let Some(action) = self.keymap.action_for(key) {
+            self.act(action, now, out);
+        }
+    }
+
+    fn filter_key(&mut self, key: KeyEvent) {
+        let height = self.list_height;
+        let Some(s) = self.session.as_mut() else { return };
+        let mut filter = s.filter(s.focus).to_string();
+        match key.code {
+            KeyCode::Esc => {
+                filter.clear();
+                s.editing_filter = false;
+            }
+            KeyCode::Enter => s.editing_filter = false,
+            KeyCode::Backspace => {
+                filter.pop();
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => filter.clear(),
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => filter.push(c),
+            KeyCode::Up => return move_selection(s, -1, height),
+            KeyCode::Down => return move_selection(s, 1, height),
+            _ => return,
+        }
+        match s.focus {
+            PanelId::Stacks => s.stacks.set_filter(filter),
+            PanelId::Functions => s.functions.set_filter(filter),
+            PanelId::Queues => s.queues.set_filter(filter),
+            PanelId::LogGroups => s.log_groups.set_filter(filter),
+            PanelId::Index => {}
+        }
+    }
+
+    fn palette_key(&mut self, key: KeyEvent, now: Instant, out: &mut Vec<Command>) {
+        let read_only = self.read_only();
+        let Some(Overlay::Palette { input, selected }) = self.overlay.as_mut() else { return };
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => self.overlay = None,
+            KeyCode::Enter => {
+                let chosen = palette_matches(input, read_only).get(*selected).copied();
+                self.overlay = None;
+                if let Some(action) = chosen {
+                    self.act(action, now, out);
+                }
+            }
+            KeyCode::Up => *selected = selected.saturating_sub(1),
+            KeyCode::Char('p') if ctrl => *selected = selected.saturating_sub(1),
+            KeyCode::Down | KeyCode::Tab => *selected += 1,
+            KeyCode::Char('n') if ctrl => *selected += 1,
+            KeyCode::Backspace => {
+                input.pop();
+                *selected = 0;
+            }
+            KeyCode::Char('u') if ctrl => {
+                input.clear();
+                *selected = 0;
+            }
+            KeyCode::Char(c) if !ctrl => {
+                input.push(c);
+                *selected = 0;
+            }
+            _ => {}
+        }
+        if let Some(Overlay::Palette { input, selected }) = self.overlay.as_mut() {
+            let n = palette_matches(input, read_only).len();
+            *selected = (*selected).min(n.saturating_sub(1));
+        }
+    }
+
+    fn read_only(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| s.deployment.read_only)
+    }
+
+    // ---- actions --------------------------------------------------------
+
+    pub fn act(&mut self, action: Action, now: Instant, out: &mut Vec<Command>) {
+        if action.is_mutating() && self.read_only() {
+            // The allowlist holds even when a mutating action is invoked directly.
+            self.warn(format!("`{action}` is not allowed: this deployment is read-only"));
+            return;
+        }
+        if let Some(overlay) = &mut self.overlay {
+            match (overlay, action) {
+                (_, Action::Back | Action::Quit) => self.overlay = None,
+                (Overlay::Help { .. }, Action::Help) | (Overlay::Problems { .. }, Action::Problems) => {
+                    self.overlay = None
+                }
+                (Overlay::Help { scroll } | Overlay::Problems { scroll }, a) => {
+                    *scroll = scrolled(*scroll, a, self.list_height);
+                }
+                (Overlay::Palette { .. }, _) => {}
+            }
+            return;
+        }
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::Problems => self.overlay = Some(Overlay::Problems { scroll: 0 }),
+            Action::Palette => {
+                self.overlay = Some(Overlay::Palette {
+                    input: String::new(),
+                    selected: 0,
+                })
+            }
+            Action::SwitchDeployment => {
+                self.screen = Screen::Picker;
+                if let Some(s) = &self.session {
+                    self.picker = self
+                        .deployments
+                        .iter()
+                        .position(|d| d.name == s.deployment.name)
+                        .unwrap_or(0);
+                }
+            }
+            _ if self.screen == Screen::Picker => self.picker_action(action, now, out),
+            _ => self.console_action(action, now, out),
+        }
+    }
+
+    fn picker_action(&mut self, action: Action, now: Instant, out: &mut Vec<Command>) {
+        let n = self.deployments.len();
+        let last = n.saturating_sub(1);
+        match action {
+            Action::Up => self.picker = self.picker.saturating_sub(1),
+            Action::Down => self.picker = (self.picker + 1).min(last),
+            Action::Top | Action::PageUp => self.picker = 0,
+            Action::Bottom | Action::PageDown => self.picker = last,
+            Action::Open => {
+                if let Some(d) = self.deployments.get(self.picker).cloned() {
+                    self.connect(d, now, out);
+                }
+            }
+            Action::Back if self.session.is_some() => self.screen = Screen::Console,
+            _ => {}
+        }
+    }
+
+    /// Opens a deployment by name (for `--deployment`).
+    pub fn select_deployment(&mut self, name: &str, now: Instant) -> Result<Vec<Command>, String> {
+        let Some(i) = self.deployments.iter().position(|d| d.name == name) else {
+            let names: Vec<&str> = self.deployments.iter().map(|d| d.name.as_str()).collect();
+            let hint = crate::config::nearest(name, names.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            return Err(format!(
+                "no deployment named `{name}`{hint} (configured: {})",
+                if names.is_empty() { "none".to_string() } else { names.join(", ") }
+            ));
+        };
+        self.picker = i;
+        let mut out = Vec::new();
+        self.connect(self.deployments[i].clone(), now, &mut out);
+        Ok(out)
+    }
+
+    fn connect(&mut self, deployment: Deployment, now: Instant, out: &mut Vec<Command>) {
+        let same = self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.deployment.name == deployment.name);
+        self.screen = Screen::Console;
+        if same {
+            return;
+        }
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        let mut session = Session::new(deployment.clone(), generation);
+        out.push(Command::Connect { deployment, generation });
+        session.identity_fetch.begin(now);
+        out.push(Command::Send(Request::Identity));
+        for panel in PanelId::ALL {
+            session.fetch_mut(panel).begin(now);
+            out.push(Command::Send(request_for(panel)));
+        }
+        self.session = Some(session);
+        self.message = None;
+    }
+
+    fn console_action(&mut self, action: Action, now: Instant, out: &mut Vec<Command>) {
+        let height = self.list_height;
+        let Some(s) = self.session.as_mut() else {
+            self.screen = Screen::Picker;
+            return;
+        };
+        if let Some(detail) = s.detail.as_mut() {
+            match action {
+                Action::Back | Action::Open => s.detail = None,
+                Action::Refresh | Action::RefreshAll => {
+                    if detail.fetch.begin(now) {
+                        out.push(Command::Send(Request::StackDetail(detail.stack.clone())));
+                    }
+                }
+                a => detail.scroll = scrolled(detail.scroll, a, height),
+            }
+            return;
+        }
+        let focus_to = |p: PanelId| Some(p);
+        let new_focus = match action {
+            Action::NextPanel => focus_to(s.focus.cycle(1)),
+            Action::PrevPanel => focus_to(s.focus.cycle(-1)),
+            Action::PanelStacks => focus_to(PanelId::Stacks),
+            Action::PanelFunctions => focus_to(PanelId::Functions),
+            Action::PanelQueues => focus_to(PanelId::Queues),
+            Action::PanelLogGroups => focus_to(PanelId::LogGroups),
+            Action::PanelIndex => focus_to(PanelId::Index),
+            _ => None,
+        };
+        if let Some(p) = new_focus {
+            s.focus = p;
+            s.editing_filter = false;
+            return;
+        }
+        match action {
+            Action::Up => move_selection(s, -1, height),
+            Action::Down => move_selection(s, 1, height),
+            Action::PageUp => move_selection(s, -(height as isize), height),
+            Action::PageDown => move_selection(s, height as isize, height),
+            Action::Top => move_selection(s, isize::MIN / 2, height),
+            Action::Bottom => move_selection(s, isize::MAX / 2, height),
+            Action::Refresh => refresh(s, s.focus, now, out),
+            Action::RefreshAll => {
+                for p in PanelId::ALL {
+                    refresh(s, p, now, out);
+                }
+            }
+            Action::Filter if s.focus != PanelId::Index => s.editing_filter = true,
+            Action::Back if !s.filter(s.focus).is_empty() => {
+                match s.focus {
+                    PanelId::Stacks => s.stacks.set_filter(String::new()),
+                    PanelId::Functions => s.functions.set_filter(String::new()),
+                    PanelId::Queues => s.queues.set_filter(String::new()),
+                    PanelId::LogGroups => s.log_groups.set_filter(String::new()),
+                    PanelId::Index => {}
+                }
+            }
+            Action::SortNext | Action::SortReverse => {
+                let next = action == Action::SortNext;
+                match s.focus {
+                    PanelId::Stacks if next => s.stacks.sort_by_next_column(),
+                    PanelId::Stacks => s.stacks.reverse_sort(),
+                    PanelId::Functions if next => s.functions.sort_by_next_column(),
+                    PanelId::Functions => s.functions.reverse_sort(),
+                    PanelId::Queues if next => s.queues.sort_by_next_column(),
+                    PanelId::Queues => s.queues.reverse_sort(),
+                    PanelId::LogGroups if next => s.log_groups.sort_by_next_column(),
+                    PanelId::LogGroups => s.log_groups.reverse_sort(),
+                    PanelId::Index => {}
+                }
+            }
+            Action::Open if s.focus == PanelId::Stacks => {
+                if let Some(row) = s.stacks.selected_row() {
+                    let stack = row.name.clone();
+                    let mut view = StackDetailView {
+                        stack: stack.clone(),
+                        fetch: Default::default(),
+                        detail: None,
+                        scroll: 0,
+                    };
+                    view.fetch.begin(now);
+                    s.detail = Some(view);
+                    out.push(Command::Send(Request::StackDetail(stack)));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ---- mouse ----------------------------------------------------------
+
+    fn mouse(&mut self, m: MouseEvent, now: Instant, hits: &Hitmap, out: &mut Vec<Command>) {
+        let at = Position::new(m.column, m.row);
+        match m.kind {
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let action = if m.kind == MouseEventKind::ScrollDown { Action::Down } else { Action::Up };
+                for _ in 0..WHEEL {
+                    self.act(action, now, out);
+                }
+            }
+            MouseEventKind::Down(MouseButton::Left) if self.overlay.is_none() => {
+                if let Some((_, panel)) = hits.tabs.iter().find(|(r, _)| r.contains(at)) {
+                    self.act(panel_action(*panel), now, out);
+                    return;
+                }
+                let Some(list) = hits.list.filter(|r| r.contains(at)) else { return };
+                let row = usize::from(m.row - list.y);
+                let height = self.list_height;
+                if self.screen == Screen::Picker {
+                    self.picker = row.min(self.deployments.len().saturating_sub(1));
+                    return;
+                }
+                let Some(s) = self.session.as_mut().filter(|s| s.detail.is_none()) else { return };
+                match s.focus {
+                    PanelId::Stacks => s.stacks.select(s.stacks.offset + row, height),
+                    PanelId::Functions => s.functions.select(s.functions.offset + row, height),
+                    PanelId::Queues => s.queues.select(s.queues.offset + row, height),
+                    PanelId::LogGroups => s.log_groups.select(s.log_groups.offset + row, height),
+                    PanelId::Index => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ---- AWS ------------------------------------------------------------
+
+    fn aws_event(&mut self, e: Event, now: Instant, out: &mut Vec<Command>) {
+        let Some(s) = self.session.as_mut().filter(|s| s.generation == e.generation) else {
+            tracing::debug!(generation = e.generation, "dropped an answer for a session the user left");
+            return;
+        };
+        let (ok, error) = match e.outcome {
+            Ok(r) => (Some(r), None),
+            Err(p) => (None, Some(p)),
+        };
+        let again = match &e.request {
+            Request::Identity => s.identity_fetch.finish(now, error, e.took),
+            Request::StackDetail(name) => match s.detail.as_mut().filter(|d| &d.stack == name) {
+                Some(d) => d.fetch.finish(now, error, e.took),
+                None => false,
+            },
+            r => {
+                let panel = panel_of(r);
+                s.fetch_mut(panel).finish(now, error, e.took)
+            }
+        };
+        match ok {
+            Some(Response::Identity(id)) => s.identity = Some(id),
+            Some(Response::Stacks(rows)) => s.stacks.set_rows(rows),
+            Some(Response::Functions(rows)) => s.functions.set_rows(rows),
+            Some(Response::Queues(rows)) => s.queues.set_rows(rows),
+            Some(Response::LogGroups(rows)) => s.log_groups.set_rows(rows),
+            Some(Response::Domain(d)) => s.index = Some(d),
+            Some(Response::StackDetail(name, detail)) => {
+                if let Some(d) = s.detail.as_mut().filter(|d| d.stack == name) {
+                    d.detail = Some(detail);
+                }
+            }
+            None => {}
+        }
+        let height = self.list_height;
+        if let Some(s) = self.session.as_mut() {
+            keep_visible(s, height);
+        }
+        if again {
+            out.push(Command::Send(e.request));
+        }
+        if self.message.as_ref().is_some_and(|m| m.tone == Tone::Info) {
+            // Info messages are one-shot; a new answer clears them.
+            self.message = None;
+        }
+    }
+
+    /// Refreshes the focused panel when its interval has passed.
+    fn refresh_due(&mut self, now: Instant, out: &mut Vec<Command>) {
+        if self.screen != Screen::Console {
+            return;
+        }
+        let Some(interval) = self.refresh_interval else { return };
+        let Some(s) = self.session.as_mut() else { return };
+        let due = s.fetch(s.focus).due_at(interval).is_some_and(|t| t <= now);
+        if due {
+            refresh(s, s.focus, now, out);
+        }
+    }
+}
+
+fn refresh(s: &mut Session, panel: PanelId, now: Instant, out: &mut Vec<Command>) {
+    if s.fetch_mut(panel).begin(now) {
+        out.push(Command::Send(request_for(panel)));
+    }
+    // A failed identity (credentials, endpoint) is retried with any refresh.
+    if s.identity_fetch.error.is_some() && s.identity_fetch.begin(now) {
+        out.push(Command::Send(Request::Identity));
+    }
+}
+
+fn move_selection(s: &mut Session, delta: isize, height: usize) {
+    match s.focus {
+        PanelId::Stacks => s.stacks.move_by(delta, height),
+        PanelId::Functions => s.functions.move_by(delta, height),
+        PanelId::Queues => s.queues.move_by(delta, height),
+        PanelId::LogGroups => s.log_groups.move_by(delta, height),
+        PanelId::Index => {}
+    }
+}
+
+fn keep_visible(s: &mut Session, height: usize) {
+    s.stacks.keep_visible(height);
+    s.functions.keep_visible(height);
+    s.queues.keep_visible(height);
+    s.log_groups.keep_visible(height);
+}
+
+fn scrolled(scroll: usize, action: Action, height: usize) -> usize {
+    match action {
+        Action::Up => scroll.saturating_sub(1),
+        Action::Down => scroll + 1,
+        Action::PageUp => scroll.saturating_sub(height),
+        Action::PageDown => scroll + height,
+        Action::Top => 0,
+        Action::Bottom => usize::MAX / 2,
+        _ => scroll,
+    }
+}
+
+pub fn request_for(panel: PanelId) -> Request {
+    match panel {
+        PanelId::Stacks => Request::Stacks,
+        PanelId::Functions => Request::Functions,
+        PanelId::Queues => Request::Queues,
+        PanelId::LogGroups => Request::LogGroups,
+        PanelId::Index => Request::Domain,
+    }
+}
+
+fn panel_of(request: &Request) -> PanelId {
+    match request {
+        Request::Functions => PanelId::Functions,
+        Request::Queues => PanelId::Queues,
+        Request::LogGroups => PanelId::LogGroups,
+        Request::Domain => PanelId::Index,
+        _ => PanelId::Stacks,
+    }
+}
+
+pub fn panel_action(panel: PanelId) -> Action {
+    match panel {
+        PanelId::Stacks => Action::PanelStacks,
+        PanelId::Functions => Action::PanelFunctions,
+        PanelId::Queues => Action::PanelQueues,
+        PanelId::LogGroups => Action::PanelLogGroups,
+        PanelId::Index => Action::PanelIndex,
+    }
+}
+
+/// The palette's candidates for what was typed: every action whose name or
+/// description contains each typed word, mutating ones left out when read-only.
+pub fn palette_matches(input: &str, read_only: bool) -> Vec<Action> {
+    let words: Vec<String> = input.split_whitespace().map(str::to_lowercase).collect();
+    Action::ALL
+        .iter()
+        .copied()
+        .filter(|a| *a != Action::Palette)
+        .filter(|a| !(read_only && a.is_mutating()))
+        .filter(|a| {
+            let hay = format!("{} {}", a.name(), a.description().to_lowercase());
+            words.iter().all(|w| hay.contains(w.as_str()))
+        })
+        .collect()
+}

@@ -1,0 +1,81 @@
+//! Lambda: the deployment's functions with their reserved concurrency.
+
+use futures::{StreamExt, TryStreamExt, stream};
+
+use super::Clients;
+use crate::config::{Selector, deployments::selected};
+use crate::model::{Concurrency, FunctionRow, Problem};
+
+/// Concurrent GetFunctionConcurrency calls: well under Lambda's 15 rps control-plane limit.
+const PARALLEL: usize = 4;
+
+pub async fn functions(c: &Clients, selector: Option<&Selector>) -> Result<Vec<FunctionRow>, Problem> {
+    let mut listed = Vec::new();
+    let mut pages = c.lambda.list_functions().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| c.ctx.problem("ListFunctions", &e))?;
+        listed.extend(
+            page.functions()
+                .iter()
+                .filter(|f| selected(selector, f.function_name().unwrap_or_default()))
+                .cloned(),
+        );
+    }
+    stream::iter(listed)
+        .map(|f| async move {
+            let name = f.function_name().unwrap_or_default().to_string();
+            let reserved = c
+                .lambda
+                .get_function_concurrency()
+                .function_name(&name)
+                .send()
+                .await
+                .map_err(|e| c.ctx.problem("GetFunctionConcurrency", &e))?
+                .reserved_concurrent_executions();
+            Ok(FunctionRow {
+                runtime: f.runtime().map(|r| r.as_str().to_string()),
+                memory_mb: f.memory_size(),
+                timeout_s: f.timeout(),
+                last_modified: f.last_modified().and_then(parse_lambda_time),
+                concurrency: match reserved {
+                    None => Concurrency::Unreserved,
+                    Some(0) => Concurrency::Disabled,
+                    Some(n) => Concurrency::Reserved(n),
+                },
+                name,
+            })
+        })
+        .buffered(PARALLEL)
+        .try_collect()
+        .await
+}
+
+/// Lambda reports LastModified as ISO 8601 text ("2026-11-22T03:12:13.748+0000").
+fn parse_lambda_time(s: &str) -> Option<std::time::SystemTime> {
+    use aws_smithy_types::DateTime;
+    use aws_smithy_types::date_time::Format;
+    let normalised = match s.len().checked_sub(5).map(|i| s.split_at(i)) {
+        // "+0000" → "+00:00", which RFC 3339 requires.
+        Some((head, tz)) if (tz.starts_with('+') || tz.starts_with('-')) && !tz.contains(':') => {
+            format!("{head}{}:{}", &tz[..3], &tz[3..])
+        }
+        _ => s.to_string(),
+    };
+    DateTime::from_str(&normalised, Format::DateTime)
+        .ok()
+        .and_then(|d| super::system_time(&d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn lambda_timestamps_parse_in_both_shapes() {
+        let a = parse_lambda_time("2026-11-22T03:12:13.748+0000").unwrap();
+        let b = parse_lambda_time("2026-11-22T03:12:13.748000000Z").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.duration_since(UNIX_EPOCH).unwrap(), Duration::from_millis(1_795_317_133_748));
+    }
+}

@@ -1,0 +1,245 @@
+//! Command-line entry: flags, subcommands, and starting the console.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use color_eyre::eyre::{Result, WrapErr, bail};
+
+use crate::app::{Action, State};
+use crate::config::{self, Diagnostic, Loaded};
+use crate::runtime::Runtime;
+
+#[derive(Debug, Parser)]
+#[command(name = "opsdeck", version, about = "A terminal operations console for AWS deployments")]
+pub struct Cli {
+    /// Config file (else $OPSDECK_CONFIG, else the platform config dir).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Open this deployment straight away.
+    #[arg(long, global = true, env = "OPSDECK_DEPLOYMENT", value_name = "NAME")]
+    pub deployment: Option<String>,
+
+    /// Send every deployment's AWS calls to this endpoint (like the AWS CLI's flag).
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Offer and send nothing that changes AWS, whatever the config says.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
+    /// Check the config, theme and keymap files; print each problem with
+    /// file, line and column; exit non-zero if any is an error.
+    #[arg(long)]
+    pub check_config: bool,
+
+    /// Print every action name with its keys and what it does.
+    #[arg(long)]
+    pub list_actions: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The local AWS sandbox (a moto server on this machine).
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Create the deployments of the config (e.g. config/sandbox.toml) in the emulator.
+    Seed {
+        /// Then keep appending log lines until stopped.
+        #[arg(long)]
+        follow: bool,
+        /// Log lines per second for --follow.
+        #[arg(long, default_value_t = 5.0)]
+        rate: f64,
+    },
+    /// Keep appending log lines to the deployments' log groups until stopped.
+    Follow {
+        #[arg(long, default_value_t = 5.0)]
+        rate: f64,
+    },
+}
+
+pub fn main() -> ExitCode {
+    if let Err(e) = color_eyre::install() {
+        eprintln!("opsdeck: {e}");
+    }
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            crate::terminal::restore();
+            eprintln!("opsdeck: {e:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Loads the config with the command line's overrides applied.
+pub fn load(cli: &Cli) -> Loaded {
+    let env = std::env::var_os("OPSDECK_CONFIG").map(PathBuf::from);
+    let source = config::locate(cli.config.as_deref(), env.as_deref());
+    let mut loaded = config::load(source.as_ref());
+    let file = source
+        .as_ref()
+        .map_or_else(|| PathBuf::from("(command line)"), |s| s.path().to_path_buf());
+    if let Some(url) = &cli.endpoint_url {
+        if url::Url::parse(url).is_err() {
+            loaded.diagnostics.push(
+                Diagnostic::error(Path::new("--endpoint-url"), format!("`{url}` is not a URL"))
+                    .help("write it like http://127.0.0.1:5000"),
+            );
+        } else {
+            for d in &mut loaded.config.deployments {
+                if let Err(e) = d.override_endpoint(url) {
+                    loaded.diagnostics.push(Diagnostic::error(&file, e));
+                }
+            }
+        }
+    }
+    if cli.read_only {
+        for d in &mut loaded.config.deployments {
+            d.read_only = true;
+        }
+    }
+    loaded
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    if cli.list_actions {
+        let loaded = load(&cli);
+        let mut out = std::io::stdout().lock();
+        for a in Action::ALL {
+            writeln!(out, "{:<20} {:<22} {}", a.name(), loaded.keymap.describe(*a), a.description())?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if cli.check_config {
+        return check_config(&cli);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(2)
+        .build()?;
+    match &cli.command {
+        Some(Command::Sandbox(cmd)) => runtime.block_on(sandbox(&cli, cmd)),
+        None => {
+            let _log = init_logging();
+            let loaded = load(&cli);
+            let state = State::new(loaded);
+            runtime.block_on(Runtime::new(state).run(cli.deployment.as_deref()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn check_config(cli: &Cli) -> Result<ExitCode> {
+    let loaded = load(cli);
+    let mut err = std::io::stderr().lock();
+    for d in &loaded.diagnostics {
+        writeln!(err, "{d}")?;
+    }
+    if let Some(name) = &cli.deployment {
+        if loaded.config.deployment(name).is_none() {
+            writeln!(err, "error: --deployment `{name}` is not in the config")?;
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    if loaded.has_errors() {
+        let n = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
+        writeln!(err, "{n} error{} found", if n == 1 { "" } else { "s" })?;
+        return Ok(ExitCode::FAILURE);
+    }
+    let where_ = loaded
+        .config
+        .path
+        .as_ref()
+        .map_or_else(|| "no config file".to_string(), |p| p.display().to_string());
+    println!(
+        "config OK: {} deployment{} ({where_}), theme `{}`, keymap `{}`",
+        loaded.config.deployments.len(),
+        if loaded.config.deployments.len() == 1 { "" } else { "s" },
+        loaded.config.theme,
+        loaded.config.keymap,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn sandbox(cli: &Cli, cmd: &SandboxCommand) -> Result<ExitCode> {
+    let loaded = load(cli);
+    if loaded.has_errors() {
+        for d in &loaded.diagnostics {
+            eprintln!("{d}");
+        }
+        bail!("the config has errors");
+    }
+    let deployments: Vec<_> = loaded
+        .config
+        .deployments
+        .into_iter()
+        .filter(|d| cli.deployment.as_ref().is_none_or(|n| &d.name == n))
+        .collect();
+    if deployments.is_empty() {
+        bail!("no deployments to seed: pass --config config/sandbox.toml");
+    }
+    let (follow, rate) = match cmd {
+        SandboxCommand::Seed { follow, rate } => {
+            let mut out = std::io::stdout();
+            for d in &deployments {
+                crate::sandbox::seed(d, &mut out)
+                    .await
+                    .wrap_err_with(|| format!("seeding deployment `{}`", d.name))?;
+            }
+            (*follow, *rate)
+        }
+        SandboxCommand::Follow { rate } => (true, *rate),
+    };
+    if follow {
+        println!("writing log lines at ~{rate}/s; Ctrl-C stops");
+        tokio::select! {
+            r = crate::sandbox::follow(&deployments, rate) => r?,
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async {
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut s) => { s.recv().await; }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            } => {}
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logs go to a file, never to the terminal the console draws on:
+/// `$OPSDECK_LOG`, else `opsdeck.log` in the platform state/data dir.
+fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let path = std::env::var_os("OPSDECK_LOG").map(PathBuf::from).or_else(|| {
+        directories::ProjectDirs::from("", "", "opsdeck").map(|d| {
+            d.state_dir()
+                .unwrap_or_else(|| d.data_local_dir())
+                .join("opsdeck.log")
+        })
+    })?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).ok()?;
+    }
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OPSDECK_LOG_LEVEL")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("opsdeck=info"));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}

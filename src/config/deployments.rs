@@ -1,0 +1,429 @@
+//! The deployments file: schema, defaults and the checks serde cannot do.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Diagnostic, toml_diagnostic};
+
+/// Refresh panels this often unless the config says otherwise.
+pub const DEFAULT_REFRESH: Duration = Duration::from_secs(30);
+
+/// The validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub path: Option<PathBuf>,
+    pub theme: String,
+    pub keymap: String,
+    /// `None`: panels refresh only when asked.
+    pub refresh_interval: Option<Duration>,
+    pub deployments: Vec<Deployment>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            path: None,
+            theme: "default".into(),
+            keymap: "default".into(),
+            refresh_interval: Some(DEFAULT_REFRESH),
+            deployments: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    pub name: String,
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub protected: bool,
+    pub read_only: bool,
+    /// Use fixed dummy credentials (only with a loopback endpoint).
+    pub sandbox_credentials: bool,
+    pub resources: Resources,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Resources {
+    pub stacks: Option<Selector>,
+    pub lambdas: Option<Selector>,
+    pub queues: Option<Selector>,
+    pub log_groups: Option<Selector>,
+    pub opensearch_domain: Option<String>,
+    pub health_urls: Vec<String>,
+}
+
+/// Which resources of a kind belong to a deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    Prefix(String),
+    Names(Vec<String>),
+}
+
+impl Selector {
+    pub fn matches(&self, name: &str) -> bool {
+        match self {
+            Selector::Prefix(p) => name.starts_with(p.as_str()),
+            Selector::Names(names) => names.iter().any(|n| n == name),
+        }
+    }
+
+    /// The prefix to hand to a List call, when the API can narrow by one.
+    pub fn prefix(&self) -> Option<&str> {
+        match self {
+            Selector::Prefix(p) => Some(p),
+            Selector::Names(_) => None,
+        }
+    }
+}
+
+/// Whether a selector is configured and matches: an unconfigured kind shows everything.
+pub fn selected(selector: Option<&Selector>, name: &str) -> bool {
+    selector.is_none_or(|s| s.matches(name))
+}
+
+impl Deployment {
+    /// Points the deployment at another endpoint (`--endpoint-url`).
+    pub fn override_endpoint(&mut self, url: &str) -> Result<(), String> {
+        if self.sandbox_credentials && !is_loopback_url(url) {
+            return Err(format!(
+                "deployment `{}` uses sandbox_credentials, which only work with a loopback endpoint, not {url}",
+                self.name
+            ));
+        }
+        self.endpoint_url = Some(url.to_string());
+        Ok(())
+    }
+}
+
+/// True for `http(s)://127.x.x.x`, `localhost` and `[::1]` URLs.
+pub fn is_loopback_url(url: &str) -> bool {
+    match url::Url::parse(url).ok().and_then(|u| u.host().map(|h| h.to_owned())) {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+// ---- the file as written -------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    theme: Option<Spanned<String>>,
+    keymap: Option<Spanned<String>>,
+    refresh_interval_secs: Option<Spanned<u64>>,
+    #[serde(default, rename = "deployment")]
+    deployments: Vec<RawDeployment>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDeployment {
+    name: Spanned<String>,
+    profile: Option<String>,
+    region: Option<Spanned<String>>,
+    endpoint_url: Option<Spanned<String>>,
+    #[serde(default)]
+    protected: bool,
+    #[serde(default)]
+    read_only: bool,
+    sandbox_credentials: Option<Spanned<bool>>,
+    #[serde(default)]
+    resources: RawResources,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawResources {
+    stacks: Option<Spanned<RawSelector>>,
+    lambdas: Option<Spanned<RawSelector>>,
+    queues: Option<Spanned<RawSelector>>,
+    log_groups: Option<Spanned<RawSelector>>,
+    opensearch_domain: Option<String>,
+    #[serde(default)]
+    health_urls: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSelector {
+    prefix: Option<String>,
+    names: Option<Vec<String>>,
+}
+
+struct Checker<'a> {
+    source: &'a str,
+    path: &'a Path,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    fn error<T>(&mut self, at: &Spanned<T>, message: String, help: impl Into<String>) {
+        self.diagnostics.push(
+            Diagnostic::error(self.path, message)
+                .at(self.source, Some(at.span()))
+                .help(help),
+        );
+    }
+
+    fn selector(&mut self, raw: Option<Spanned<RawSelector>>, what: &str) -> Option<Selector> {
+        let raw = raw?;
+        let span = raw.span();
+        let RawSelector { prefix, names } = raw.into_inner();
+        let at = Spanned::new(span, ());
+        match (prefix, names) {
+            (Some(p), None) => Some(Selector::Prefix(p)),
+            (None, Some(n)) => Some(Selector::Names(n)),
+            (Some(_), Some(_)) => {
+                self.error(
+                    &at,
+                    format!("`{what}` has both `prefix` and `names`"),
+                    "keep one: { prefix = \"...\" } or { names = [\"...\"] }",
+                );
+                None
+            }
+            (None, None) => {
+                self.error(
+                    &at,
+                    format!("`{what}` selects nothing"),
+                    "write { prefix = \"...\" } or { names = [\"...\"] }",
+                );
+                None
+            }
+        }
+    }
+
+    fn deployment(&mut self, raw: RawDeployment) -> Deployment {
+        let name = raw.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            self.error(
+                &raw.name,
+                "a deployment's name is empty".into(),
+                "give it a short name such as \"dev\"",
+            );
+        }
+        if let Some(region) = &raw.region {
+            let r = region.get_ref();
+            let plausible = !r.is_empty()
+                && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !plausible {
+                self.error(
+                    region,
+                    format!("`{r}` is not an AWS region name"),
+                    "write a region such as \"us-east-1\"",
+                );
+            }
+        }
+        if let Some(url) = &raw.endpoint_url {
+            match url::Url::parse(url.get_ref()) {
+                Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+                _ => self.error(
+                    url,
+                    format!("`{}` is not an http(s) URL", url.get_ref()),
+                    "write it like \"http://127.0.0.1:5000\"",
+                ),
+            }
+        }
+        let sandbox = raw.sandbox_credentials.as_ref().is_some_and(|s| *s.get_ref());
+        if let Some(flag) = raw.sandbox_credentials.as_ref().filter(|s| *s.get_ref()) {
+            let loopback = raw
+                .endpoint_url
+                .as_ref()
+                .is_some_and(|u| is_loopback_url(u.get_ref()));
+            if !loopback {
+                self.error(
+                    flag,
+                    "sandbox_credentials needs a loopback endpoint_url".into(),
+                    "set endpoint_url = \"http://127.0.0.1:PORT\", or remove sandbox_credentials to use real credentials",
+                );
+            }
+        }
+        let r = raw.resources;
+        for url in &r.health_urls {
+            if url::Url::parse(url.get_ref()).is_err() {
+                self.error(
+                    url,
+                    format!("`{}` is not a URL", url.get_ref()),
+                    "write a full URL such as \"https://service.example.org/health\"",
+                );
+            }
+        }
+        let resources = Resources {
+            stacks: self.selector(r.stacks, "stacks"),
+            lambdas: self.selector(r.lambdas, "lambdas"),
+            queues: self.selector(r.queues, "queues"),
+            log_groups: self.selector(r.log_groups, "log_groups"),
+            opensearch_domain: r.opensearch_domain,
+            health_urls: r.health_urls.into_iter().map(Spanned::into_inner).collect(),
+        };
+        Deployment {
+            name,
+            profile: raw.profile,
+            region: raw.region.map(Spanned::into_inner),
+            endpoint_url: raw.endpoint_url.map(Spanned::into_inner),
+            protected: raw.protected,
+            read_only: raw.read_only,
+            sandbox_credentials: sandbox,
+            resources,
+        }
+    }
+
+    fn named(&mut self, value: Option<Spanned<String>>, known: &[&str], what: &str) -> String {
+        let Some(value) = value else {
+            return "default".into();
+        };
+        if known.contains(&value.get_ref().as_str()) {
+            return value.into_inner();
+        }
+        let help = match super::nearest(value.get_ref(), known.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`? built-in {what}s: {}", known.join(", ")),
+            None => format!("built-in {what}s: {}", known.join(", ")),
+        };
+        self.error(
+            &value,
+            format!("unknown {what} `{}`", value.get_ref()),
+            help,
+        );
+        "default".into()
+    }
+}
+
+impl Config {
+    /// Parses and checks a config file's text. Returns the usable part of the
+    /// config (defaults where it was broken) and every problem found.
+    pub fn parse(source: &str, path: &Path) -> (Config, Vec<Diagnostic>) {
+        let raw: RawConfig = match toml::from_str(source) {
+            Ok(raw) => raw,
+            Err(e) => {
+                let config = Config {
+                    path: Some(path.to_path_buf()),
+                    ..Config::default()
+                };
+                return (config, vec![toml_diagnostic(source, path, &e)]);
+            }
+        };
+        let mut check = Checker {
+            source,
+            path,
+            diagnostics: Vec::new(),
+        };
+        let theme = check.named(raw.theme, super::theme::BUILTIN_NAMES, "theme");
+        let keymap = check.named(raw.keymap, super::keymap::BUILTIN_NAMES, "keymap");
+        let refresh_interval = match raw.refresh_interval_secs.map(Spanned::into_inner) {
+            None => Some(DEFAULT_REFRESH),
+            Some(0) => None,
+            Some(secs) => Some(Duration::from_secs(secs)),
+        };
+        let mut first_seen: HashMap<String, usize> = HashMap::new();
+        let mut deployments = Vec::new();
+        for raw in raw.deployments {
+            let name_span = raw.name.clone();
+            let d = check.deployment(raw);
+            let (line, _) = super::line_column(source, name_span.span().start);
+            if let Some(first) = first_seen.get(&d.name) {
+                check.error(
+                    &name_span,
+                    format!("deployment `{}` is defined twice", d.name),
+                    format!("the first definition is on line {first}; rename or remove one"),
+                );
+                continue;
+            }
+            first_seen.insert(d.name.clone(), line);
+            deployments.push(d);
+        }
+        if deployments.is_empty() && check.diagnostics.is_empty() {
+            check.diagnostics.push(
+                Diagnostic::warning(path, "no deployments are defined")
+                    .help("add a [[deployment]] table; see config/example.toml"),
+            );
+        }
+        let config = Config {
+            path: Some(path.to_path_buf()),
+            theme,
+            keymap,
+            refresh_interval,
+            deployments,
+        };
+        (config, check.diagnostics)
+    }
+
+    pub fn deployment(&self, name: &str) -> Option<&Deployment> {
+        self.deployments.iter().find(|d| d.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> (Config, Vec<Diagnostic>) {
+        Config::parse(src, Path::new("c.toml"))
+    }
+
+    #[test]
+    fn the_minimal_shape_from_the_issue_parses() {
+        let (config, diags) = parse(
+            r#"
+[[deployment]]
+name = "dev"
+profile = "azul-dev"
+region = "us-east-1"
+endpoint_url = "http://127.0.0.1:5000"
+protected = false
+read_only = false
+[deployment.resources]
+stacks = { prefix = "azul-dev" }
+lambdas = { names = ["azul-indexer-dev"] }
+queues = { prefix = "azul-" }
+log_groups = { prefix = "/aws/lambda/azul-" }
+opensearch_domain = "azul-index-dev"
+"#,
+        );
+        assert_eq!(diags, vec![]);
+        let d = &config.deployments[0];
+        assert_eq!(d.name, "dev");
+        assert_eq!(d.profile.as_deref(), Some("azul-dev"));
+        assert_eq!(
+            d.resources.lambdas,
+            Some(Selector::Names(vec!["azul-indexer-dev".into()]))
+        );
+        assert_eq!(d.resources.opensearch_domain.as_deref(), Some("azul-index-dev"));
+    }
+
+    #[test]
+    fn loopback_detection() {
+        assert!(is_loopback_url("http://127.0.0.1:5000"));
+        assert!(is_loopback_url("http://localhost:1"));
+        assert!(is_loopback_url("http://[::1]:1"));
+        assert!(!is_loopback_url("http://10.0.0.1:5000"));
+        assert!(!is_loopback_url("https://sqs.us-east-1.amazonaws.com"));
+    }
+
+    #[test]
+    fn overriding_a_sandbox_deployment_with_a_remote_endpoint_is_refused() {
+        let (config, _) = parse(
+            r#"
+[[deployment]]
+name = "dev"
+endpoint_url = "http://127.0.0.1:5000"
+sandbox_credentials = true
+"#,
+        );
+        let mut d = config.deployments[0].clone();
+        assert!(d.override_endpoint("http://127.0.0.1:6000").is_ok());
+        assert!(d.override_endpoint("https://example.com").is_err());
+    }
+
+    #[test]
+    fn a_zero_interval_turns_auto_refresh_off() {
+        let (config, _) = parse("refresh_interval_secs = 0\n[[deployment]]\nname = \"x\"\n");
+        assert_eq!(config.refresh_interval, None);
+    }
+}

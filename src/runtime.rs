@@ -1,0 +1,159 @@
+//! The event loop: one owner of the terminal, one `select!` over terminal
+//! input, worker answers, timers and signals. Draws only when something
+//! changed, at most ~60 times a second, and sleeps when nothing is due.
+
+use std::time::{Duration, Instant};
+
+use color_eyre::eyre::Result;
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind, MouseEventKind};
+use futures::{FutureExt, StreamExt};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+use crate::app::{Command, Hitmap, Msg, State};
+use crate::aws::{self, Worker};
+use crate::terminal;
+use crate::ui::{self, Clock};
+
+/// Shortest time between two frames.
+const FRAME: Duration = Duration::from_millis(16);
+
+/// Worker answers buffered before workers wait for the UI.
+const EVENTS: usize = 256;
+
+pub struct Runtime {
+    state: State,
+    worker: Option<Worker>,
+    events_tx: mpsc::Sender<aws::Event>,
+    events_rx: mpsc::Receiver<aws::Event>,
+    hits: Hitmap,
+}
+
+impl Runtime {
+    pub fn new(state: State) -> Self {
+        let (events_tx, events_rx) = mpsc::channel(EVENTS);
+        Runtime {
+            state,
+            worker: None,
+            events_tx,
+            events_rx,
+            hits: Hitmap::default(),
+        }
+    }
+
+    /// Carries out what the update asked for.
+    pub fn execute(&mut self, commands: Vec<Command>) {
+        for c in commands {
+            match c {
+                Command::Connect { deployment, generation } => {
+                    tracing::info!(deployment = %deployment.name, generation, "connecting");
+                    // Dropping the old worker aborts its requests.
+                    self.worker = Some(Worker::spawn(deployment, generation, self.events_tx.clone()));
+                }
+                Command::Send(request) => {
+                    let sent = self.worker.as_ref().is_some_and(|w| w.send(request.clone()));
+                    if !sent {
+                        tracing::warn!(?request, "worker gone or busy; request dropped");
+                    }
+                }
+            }
+        }
+    }
+
+    fn handle(&mut self, msg: Msg) {
+        let commands = self.state.update(msg, Instant::now(), &self.hits);
+        self.execute(commands);
+    }
+
+    /// Runs the console until the user quits or a signal arrives.
+    pub async fn run(mut self, preselect: Option<&str>) -> Result<()> {
+        let mut guard = terminal::enter()?;
+        let mut input = EventStream::new();
+        let mut sigterm = signal(SignalKind::terminate())?;
+        let mut sighup = signal(SignalKind::hangup())?;
+        let mut sigint = signal(SignalKind::interrupt())?;
+
+        if let Some(name) = preselect {
+            match self.state.select_deployment(name, Instant::now()) {
+                Ok(commands) => self.execute(commands),
+                Err(e) => self.state.warn(e),
+            }
+        }
+
+        let mut dirty = true;
+        let mut last_draw = Instant::now() - FRAME;
+        loop {
+            let now = Instant::now();
+            if dirty && now >= last_draw + FRAME {
+                let state = &self.state;
+                let mut hits = Hitmap::default();
+                guard.terminal.draw(|f| hits = ui::draw(f, state, Clock::now()))?;
+                self.state.list_height = hits.list.map_or(10, |r| usize::from(r.height.max(1)));
+                self.hits = hits;
+                last_draw = now;
+                dirty = false;
+            }
+            if self.state.quit {
+                break;
+            }
+            // Sleep until the next frame is allowed (if one is wanted) or the
+            // state's next deadline; with neither, sleep until input arrives.
+            let wake = match (dirty.then_some(last_draw + FRAME), self.state.next_wake(now)) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let sleep = async {
+                match wake {
+                    Some(t) => tokio::time::sleep_until(t.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                ev = input.next() => match ev {
+                    Some(Ok(ev)) => dirty |= self.terminal_event(ev),
+                    Some(Err(e)) => return Err(e.into()),
+                    None => break,
+                },
+                Some(ev) = self.events_rx.recv() => {
+                    self.handle(Msg::Aws(ev));
+                    dirty = true;
+                }
+                _ = sleep => {
+                    if !dirty {
+                        self.handle(Msg::Tick);
+                        dirty = true;
+                    }
+                }
+                _ = sigterm.recv() => break,
+                _ = sighup.recv() => break,
+                _ = sigint.recv() => break,
+            }
+            // Drain what else is already queued before drawing once.
+            while let Ok(ev) = self.events_rx.try_recv() {
+                self.handle(Msg::Aws(ev));
+                dirty = true;
+            }
+            while let Some(Some(Ok(ev))) = input.next().now_or_never() {
+                dirty |= self.terminal_event(ev);
+            }
+        }
+        drop(guard);
+        Ok(())
+    }
+
+    /// Returns whether the event may have changed what is on screen.
+    fn terminal_event(&mut self, ev: TermEvent) -> bool {
+        match ev {
+            TermEvent::Key(k) if k.kind != KeyEventKind::Release => {
+                self.handle(Msg::Key(k));
+                true
+            }
+            TermEvent::Mouse(m) if !matches!(m.kind, MouseEventKind::Moved | MouseEventKind::Drag(_)) => {
+                self.handle(Msg::Mouse(m));
+                true
+            }
+            TermEvent::Resize(..) | TermEvent::FocusGained => true,
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Pieces every screen uses: framed panels, tables of rows, the status line.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Cell, Paragraph, Row, Table};
+
+use crate::app::action::Action;
+use crate::app::state::Tone;
+use crate::app::{Screen, State};
+use crate::config::theme::Slot;
+
+pub fn block<'a>(state: &State, title: Line<'a>, focused: bool) -> Block<'a> {
+    let t = &state.theme;
+    let protected = state
+        .session
+        .as_ref()
+        .is_some_and(|s| s.deployment.protected && state.screen == Screen::Console);
+    let border = match (protected, focused) {
+        // A protected deployment's frame carries its accent everywhere.
+        (true, _) => t.style(Slot::Protected).bg(ratatui::style::Color::Reset),
+        (false, true) => t.style(Slot::BorderFocused),
+        (false, false) => t.style(Slot::Border),
+    };
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(border)
+        .title(title)
+}
+
+/// A table of rows where only the visible slice is built.
+pub struct Rows<'a> {
+    pub header: &'a [&'a str],
+    pub widths: Vec<Constraint>,
+    pub rows: Vec<Vec<Cell<'a>>>,
+    /// Index (within `rows`) of the selected row.
+    pub selected: Option<usize>,
+    pub sort_column: Option<(usize, bool)>,
+}
+
+/// Draws `rows` inside `area`; returns the rectangle of the data rows.
+pub fn table(frame: &mut Frame, area: Rect, state: &State, rows: Rows<'_>) -> Rect {
+    let t = &state.theme;
+    let header = Row::new(rows.header.iter().enumerate().map(|(i, h)| {
+        let mark = match rows.sort_column {
+            Some((c, false)) if c == i => " ▲",
+            Some((c, true)) if c == i => " ▼",
+            _ => "",
+        };
+        Cell::from(format!("{h}{mark}"))
+    }))
+    .style(t.style(Slot::Header));
+    let body = rows.rows.into_iter().enumerate().map(|(i, cells)| {
+        let row = Row::new(cells);
+        if Some(i) == rows.selected {
+            row.style(t.style(Slot::Selection))
+        } else {
+            row
+        }
+    });
+    let table = Table::new(body, rows.widths)
+        .header(header)
+        .column_spacing(2)
+        .style(t.style(Slot::Text));
+    frame.render_widget(table, area);
+    Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    }
+}
+
+/// The bottom line: the current message, or hints for the main keys.
+pub fn status_line(frame: &mut Frame, area: Rect, state: &State) {
+    let t = &state.theme;
+    if let Some(s) = state.session.as_ref().filter(|s| s.editing_filter && state.screen == Screen::Console) {
+        let line = Line::from(vec![
+            Span::styled("/", t.style(Slot::Key)),
+            Span::styled(format!("{}▏", s.filter(s.focus)), t.style(Slot::Input)),
+            Span::styled("  enter keep · esc clear", t.style(Slot::Muted)),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
+    if let Some(m) = &state.message {
+        let slot = match m.tone {
+            Tone::Info => Slot::Info,
+            Tone::Warning => Slot::Warning,
+            Tone::Error => Slot::Error,
+        };
+        frame.render_widget(Paragraph::new(Span::styled(m.text.clone(), t.style(slot))), area);
+        return;
+    }
+    let hints: &[(Action, &str)] = match state.screen {
+        Screen::Picker => &[
+            (Action::Open, "open"),
+            (Action::Help, "help"),
+            (Action::Palette, "commands"),
+            (Action::Quit, "quit"),
+        ],
+        Screen::Console => &[
+            (Action::NextPanel, "panel"),
+            (Action::Open, "open"),
+            (Action::Filter, "filter"),
+            (Action::SortNext, "sort"),
+            (Action::Refresh, "refresh"),
+            (Action::SwitchDeployment, "deployments"),
+            (Action::Help, "help"),
+            (Action::Palette, "commands"),
+            (Action::Quit, "quit"),
+        ],
+    };
+    let mut spans = Vec::new();
+    for (action, label) in hints {
+        // Show the first key of each; an unbound action is left out.
+        let Some(key) = state.keymap.keys_for(*action).first() else { continue };
+        if !spans.is_empty() {
+            spans.push(Span::styled("  ", t.style(Slot::Muted)));
+        }
+        spans.push(Span::styled(key.to_string(), t.style(Slot::Key)));
+        spans.push(Span::styled(format!(" {label}"), t.style(Slot::Muted)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub fn styled<'a>(text: impl Into<String>, style: Style) -> Cell<'a> {
+    Cell::from(Span::styled(text.into(), style))
+}
