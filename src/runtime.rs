@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use color_eyre::eyre::Result;
 use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind, MouseEventKind};
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
@@ -128,13 +128,14 @@ impl Runtime {
                 _ = sighup.recv() => break,
                 _ = sigint.recv() => break,
             }
-            // Drain what else is already queued before drawing once.
+            // Drain worker answers already queued, so a burst costs one frame.
+            // (Terminal input is not drained with `now_or_never`: crossterm's
+            // EventStream would hand its wake-up to that throwaway waker and
+            // the next key would wait for an unrelated wake. Bursts of keys are
+            // coalesced by the frame deadline instead.)
             while let Ok(ev) = self.events_rx.try_recv() {
                 self.handle(Msg::Aws(ev));
                 dirty = true;
-            }
-            while let Some(Some(Ok(ev))) = input.next().now_or_never() {
-                dirty |= self.terminal_event(ev);
             }
         }
         drop(guard);

@@ -25,6 +25,9 @@ pub struct Guard {
 
 impl Drop for Guard {
     fn drop(&mut self) {
+        // Show the cursor through ratatui first, so that its own drop has
+        // nothing left to do (it would write to a terminal we already left).
+        let _ = self.terminal.show_cursor();
         restore();
     }
 }

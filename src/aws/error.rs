@@ -122,42 +122,58 @@ fn classify_code(ctx: &CallContext, operation: &str, code: &str, msg: &str) -> O
 fn classify_text(ctx: &CallContext, operation: &str, text: &str) -> Option<Problem> {
     let lower = text.to_ascii_lowercase();
     let who = ctx.profile_phrase();
+    let login = ctx.login_hint();
+    let loading_credentials = lower.contains("loading credentials")
+        || lower.contains("credentialsnotloaded")
+        || lower.contains("credentials not loaded")
+        || lower.contains("credential provider")
+        || lower.contains("no credentials");
+    let problem = |kind, message: String| Some(Problem::new(kind, message));
     if lower.contains("mfa") {
-        return Some(Problem::new(
+        return problem(
             ProblemKind::NeedsMfa,
             format!(
                 "{who} needs an MFA code, which opsdeck cannot prompt for: use a profile with SSO or credential_process, or export session credentials from `aws sts get-session-token`"
             ),
-        ));
+        );
     }
-    if lower.contains("sso") && (lower.contains("expired") || lower.contains("refresh")) {
-        return Some(Problem::new(
+    if lower.contains("sso") && (lower.contains("token") || lower.contains("expired") || lower.contains("refresh")) {
+        return problem(
             ProblemKind::CredentialsExpired,
-            format!("the SSO session of {who} has expired: run `{}`, then press r", ctx.login_hint()),
-        ));
+            format!("the SSO session of {who} has expired or was never started: run `{login}`, then press r"),
+        );
     }
     if lower.contains("expired") {
-        return Some(Problem::new(
+        return problem(
             ProblemKind::CredentialsExpired,
-            format!("the credentials of {who} have expired: run `{}`, then press r", ctx.login_hint()),
-        ));
+            format!("the credentials of {who} have expired: run `{login}`, then press r"),
+        );
     }
-    if lower.contains("profile") && (lower.contains("not defined") || lower.contains("could not be found") || lower.contains("not found")) {
+    if lower.contains("profile")
+        && (lower.contains("not defined") || lower.contains("could not be found") || lower.contains("not found"))
+    {
         let name = ctx.profile.as_deref().unwrap_or("default");
-        return Some(Problem::new(
+        return problem(
             ProblemKind::NoCredentials,
             format!("AWS profile `{name}` is not in ~/.aws/config or ~/.aws/credentials: run `aws configure --profile {name}` or `aws configure sso --profile {name}`"),
-        ));
+        );
     }
-    if lower.contains("no credentials") || lower.contains("credentialsnotloaded") || lower.contains("credentials not loaded") || lower.contains("failed to load credentials") {
+    if loading_credentials {
         let fix = match &ctx.profile {
             Some(p) => format!("run `aws configure --profile {p}` (or `aws sso login --profile {p}`)"),
             None => "set AWS_PROFILE, run `aws configure`, or give the deployment a `profile`".to_string(),
         };
-        return Some(Problem::new(
-            ProblemKind::NoCredentials,
-            format!("no AWS credentials found for {who}: {fix}"),
-        ));
+        if lower.contains("not enabled") || lower.contains("credentialsnotloaded") || lower.contains("no credentials") {
+            return problem(ProblemKind::NoCredentials, format!("no AWS credentials found for {who}: {fix}"));
+        }
+        let cause = innermost(text);
+        if lower.contains("assume") {
+            return problem(
+                ProblemKind::CredentialsRejected,
+                format!("assuming the role of {who} failed ({cause}); if the role needs MFA, opsdeck cannot prompt for it: use SSO or credential_process"),
+            );
+        }
+        return problem(ProblemKind::NoCredentials, format!("could not load credentials for {who} ({cause}): {fix}"));
     }
     if lower.contains("connection refused")
         || lower.contains("dns error")
@@ -177,13 +193,18 @@ fn classify_text(ctx: &CallContext, operation: &str, text: &str) -> Option<Probl
         } else {
             "network error"
         };
-        return Some(Problem::new(
+        return problem(
             ProblemKind::Unreachable,
             format!("{operation}: cannot reach {} ({why}); is it running, and is the network up?", ctx.target()),
-        ));
+        );
     }
-    let _ = operation;
     None
+}
+
+/// The last cause of a `DisplayErrorContext` text: "a: b: c (Debug…)" → "c".
+fn innermost(text: &str) -> &str {
+    let head = text.split(" (").next().unwrap_or(text);
+    head.rsplit(": ").next().unwrap_or(head).trim()
 }
 
 #[cfg(test)]
@@ -207,6 +228,23 @@ mod tests {
         );
         assert_eq!(p.kind, ProblemKind::CredentialsExpired);
         assert!(p.message.contains("aws sso login --profile azul-dev"), "{p}");
+    }
+
+    #[test]
+    fn sso_without_a_cached_token_is_not_a_network_error() {
+        // What aws-config says for an SSO profile nobody logged in to.
+        let text = "dispatch failure: other: an error occurred while loading credentials: an error occurred while loading an access token: failed to load the cached SSO token (DispatchFailure(...IoError...))";
+        let p = ctx().problem_from_text("GetCallerIdentity", text);
+        assert_eq!(p.kind, ProblemKind::CredentialsExpired, "{p}");
+        assert!(p.message.contains("aws sso login --profile azul-dev"), "{p}");
+    }
+
+    #[test]
+    fn a_refused_connection_is_unreachable() {
+        let text = "dispatch failure: io error: client error (Connect): tcp connect error: Connection refused (os error 111)";
+        let p = ctx().problem_from_text("ListQueues", text);
+        assert_eq!(p.kind, ProblemKind::Unreachable);
+        assert!(p.message.contains("http://127.0.0.1:1") && p.message.contains("connection refused"), "{p}");
     }
 
     #[test]

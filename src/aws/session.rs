@@ -30,7 +30,14 @@ pub async fn load(deployment: &Deployment) -> Result<SdkConfig, Problem> {
                 .build(),
         );
     if let Some(profile) = &deployment.profile {
-        loader = loader.profile_name(profile);
+        // Only this profile: a named profile that is missing or broken must
+        // be an error, not a silent fall-back to environment or instance
+        // credentials of another identity.
+        loader = loader.profile_name(profile).credentials_provider(
+            aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(profile)
+                .build(),
+        );
     }
     if let Some(region) = &deployment.region {
         loader = loader.region(Region::new(region.clone()));

@@ -77,7 +77,9 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             crate::terminal::restore();
-            eprintln!("opsdeck: {e:?}");
+            // One line a person can act on: each cause after the last.
+            let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
+            eprintln!("opsdeck: {}", chain.join(": "));
             ExitCode::FAILURE
         }
     }

@@ -191,7 +191,10 @@ async fn seed_stacks(c: &Clients, env: &str) -> Result<String> {
     let out = c.cloudformation.describe_stacks().stack_name(&core).send().await?;
     let stack = out.stacks().first().ok_or_else(|| eyre!("stack {core} vanished"))?;
     if stack.stack_status() == Some(&StackStatus::CreateComplete) {
-        let template = stacks(env).swap_remove(0).1;
+        // A new description is a real change; an identical template is refused.
+        let mut template: serde_json::Value = serde_json::from_str(&stacks(env).swap_remove(0).1)?;
+        template["Description"] = format!("{env}: shared IAM role for the service functions (rev 2)").into();
+        let template = template.to_string();
         c.cloudformation
             .update_stack()
             .stack_name(&core)

@@ -38,7 +38,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) -> Option<Rect> {
             .collect();
             vec![
                 styled(d.name.clone(), t.style(Slot::Text)),
-                styled(d.profile.clone().unwrap_or_else(|| "(default)".into()), t.style(Slot::Muted)),
+                styled(
+                    match (&d.profile, d.sandbox_credentials) {
+                        (Some(p), _) => p.clone(),
+                        (None, true) => "(sandbox credentials)".into(),
+                        (None, false) => "(default)".into(),
+                    },
+                    t.style(Slot::Muted),
+                ),
                 styled(d.region.clone().unwrap_or_else(|| "(from profile)".into()), t.style(Slot::Text)),
                 styled(d.endpoint_url.clone().unwrap_or_else(|| "AWS".into()), t.style(Slot::Muted)),
                 Cell::from(Line::from(flags)),
@@ -52,10 +59,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) -> Option<Rect> {
         Rows {
             header: &["Name", "Profile", "Region", "Endpoint", ""],
             widths: vec![
-                Constraint::Min(12),
-                Constraint::Min(14),
-                Constraint::Length(14),
-                Constraint::Min(24),
+                Constraint::Length(18),
+                Constraint::Length(24),
+                Constraint::Length(16),
+                Constraint::Fill(1),
                 Constraint::Length(24),
             ],
             rows,
