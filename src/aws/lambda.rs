@@ -52,18 +52,8 @@ pub async fn functions(c: &Clients, selector: Option<&Selector>) -> Result<Vec<F
 
 /// Lambda reports LastModified as ISO 8601 text ("2026-11-22T03:12:13.748+0000").
 fn parse_lambda_time(s: &str) -> Option<std::time::SystemTime> {
-    use aws_smithy_types::DateTime;
-    use aws_smithy_types::date_time::Format;
-    let normalised = match s.len().checked_sub(5).map(|i| s.split_at(i)) {
-        // "+0000" → "+00:00", which RFC 3339 requires.
-        Some((head, tz)) if (tz.starts_with('+') || tz.starts_with('-')) && !tz.contains(':') => {
-            format!("{head}{}:{}", &tz[..3], &tz[3..])
-        }
-        _ => s.to_string(),
-    };
-    DateTime::from_str(&normalised, Format::DateTime)
-        .ok()
-        .and_then(|d| super::system_time(&d))
+    let ts: jiff::Timestamp = s.parse().ok()?;
+    Some(ts.into())
 }
 
 #[cfg(test)]

@@ -163,6 +163,9 @@ fn hint_for(message: &str) -> Option<String> {
     if message.contains("duplicate key") {
         return Some("each key may appear once per table; remove one".into());
     }
+    if message.starts_with("invalid") || message.starts_with("expected") || message.starts_with("unclosed") {
+        return Some("this is not valid TOML: check the quotes and brackets here".into());
+    }
     None
 }
 
