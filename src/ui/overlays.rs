@@ -38,13 +38,13 @@ fn read_only(state: &State) -> bool {
 /// Help is generated from the action table and the active keymap.
 fn help(frame: &mut Frame, state: &State, scroll: usize) {
     let t = &state.theme;
-    let area = centered(frame.area(), 76, frame.area().height.saturating_sub(4));
+    let area = centered(frame.area(), 84, frame.area().height.saturating_sub(4));
     frame.render_widget(Clear, area);
     let block = widgets::block(
         state,
         Line::from(vec![
             Span::styled(" Keys ", t.style(Slot::Title)),
-            Span::styled("· esc closes ", t.style(Slot::Muted)),
+            Span::styled("· ↑↓ scroll · esc closes ", t.style(Slot::Muted)),
         ]),
         true,
     );

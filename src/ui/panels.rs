@@ -77,12 +77,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, s: &Session, clock: Cl
             ]
         })
         .widths(vec![
-            Constraint::Fill(3),
+            Constraint::Fill(1),
+            Constraint::Length(7),
             Constraint::Length(9),
-            Constraint::Length(9),
-            Constraint::Length(9),
-            Constraint::Fill(2),
-            Constraint::Fill(2),
+            Constraint::Length(7),
+            Constraint::Fill(1),
+            Constraint::Fill(1),
         ]),
         PanelId::LogGroups => list_rows(&s.log_groups, height, |r| {
             vec![

@@ -59,11 +59,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) -> Option<Rect> {
         Rows {
             header: &["Name", "Profile", "Region", "Endpoint", ""],
             widths: vec![
-                Constraint::Length(18),
-                Constraint::Length(24),
-                Constraint::Length(16),
+                Constraint::Length(14),
                 Constraint::Fill(1),
-                Constraint::Length(24),
+                Constraint::Length(11),
+                Constraint::Fill(1),
+                Constraint::Length(21),
             ],
             rows,
             selected: Some(state.picker),
