@@ -1,0 +1,172 @@
+//! End to end: the real binary in tmux, against a moto server seeded by the
+//! real `opsdeck sandbox seed`, driven with send-keys and read with capture-pane.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{Moto, repo};
+
+const BIN: &str = env!("CARGO_BIN_EXE_opsdeck");
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Starts `opsdeck` with `args` in a 160×45 tmux session; the pane stays
+    /// after the program exits so that its exit status can be read.
+    fn start(tag: &str, args: &[&str]) -> Tmux {
+        let tmux = Tmux { socket: format!("opsdeck-e2e-{tag}-{}", std::process::id()) };
+        let log = std::env::temp_dir().join(format!("{}.log", tmux.socket));
+        let mut cmd = format!("env AWS_EC2_METADATA_DISABLED=true OPSDECK_LOG={} {BIN}", log.display());
+        for a in args {
+            cmd.push_str(&format!(" '{a}'"));
+        }
+        tmux.run(&["new-session", "-d", "-x", "160", "-y", "45", "-s", "e2e", "-c", repo().to_str().unwrap(), &cmd]);
+        tmux.run(&["set-option", "-t", "e2e", "remain-on-exit", "on"]);
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux is installed (make test checks)");
+        assert!(out.status.success(), "tmux {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.run(&["send-keys", "-t", "e2e", k]);
+            // Let each key land on its own, so Esc is not read as Alt-<next key>.
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "e2e"])
+    }
+
+    fn pane(&self, format: &str) -> String {
+        self.run(&["display-message", "-p", "-t", "e2e", format]).trim().to_string()
+    }
+
+    /// Waits until every text is on screen; panics with the screen if not.
+    fn wait_for(&self, texts: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if texts.iter().all(|t| screen.contains(t)) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("waited 30 s for {texts:?}; the screen shows:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_exit(&self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.pane("#{pane_dead}") != "1" {
+            assert!(Instant::now() < deadline, "opsdeck did not exit:\n{}", self.screen());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.pane("#{pane_dead_status} #{alternate_on}")
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
+    }
+}
+
+fn seeded_moto() -> Moto {
+    let moto = Moto::start();
+    let out = Command::new(BIN)
+        .args(["--config", "config/sandbox.toml", "--endpoint-url", &moto.endpoint, "sandbox", "seed"])
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "seed failed: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("dev: search domain dev-index ready"), "{stdout}");
+    assert!(stdout.contains("prod: search domain prod-index ready"), "{stdout}");
+    moto
+}
+
+#[test]
+fn pick_dev_and_visit_every_panel() {
+    let moto = seeded_moto();
+    let t = Tmux::start("visit", &["--config", "config/sandbox.toml", "--endpoint-url", &moto.endpoint]);
+
+    t.wait_for(&["Deployments", "dev", "prod", "protected", "(sandbox credentials)"]);
+    t.keys(&["Enter"]);
+    // Header: account and caller ARN from STS.
+    t.wait_for(&["account 123456789012", "arn:aws:", "Stacks (3)", "dev-core", "UPDATE_COMPLETE", "dev-events"]);
+
+    t.keys(&["2"]);
+    t.wait_for(&["Functions (4)", "dev-reindexer", "disabled (0)", "enabled (10 reserved)", "python3.12", "1024 MB"]);
+
+    t.keys(&["3"]);
+    let s = t.wait_for(&["Queues (5)", "dev-notifications-dlq", "dev-indexer-tasks", "dev-bucket-events"]);
+    let row = s.lines().find(|l| l.contains("│dev-notifications ")).expect("notifications row");
+    assert!(row.contains(" 25 ") && row.contains(" 4 ") && row.contains(" 2 ") && row.contains("dev-notifications-dlq"), "{row}");
+
+    t.keys(&["Tab"]);
+    t.wait_for(&["Log groups (4)", "/aws/lambda/dev-api", "30 days", "14 days"]);
+
+    t.keys(&["5"]);
+    t.wait_for(&["dev-index", "OpenSearch_2.11", "2 × r6g.large.search", "active"]);
+
+    // Stack detail with resources and events from CloudFormation.
+    t.keys(&["1", "Enter"]);
+    t.wait_for(&["Stack dev-core", "LambdaRoleArn", "AWS::IAM::Role", "Recent events", "UPDATE_COMPLETE"]);
+    t.keys(&["Escape"]);
+    t.wait_for(&["Stacks (3)"]);
+
+    // Live filter narrows as you type; q goes into the filter, not to quit.
+    t.keys(&["3", "/", "d", "l", "q"]);
+    t.wait_for(&["filter “dlq”", "Queues (2)"]);
+    t.keys(&["Enter"]);
+
+    // Help and palette come from the keymap and the action table.
+    t.keys(&["?"]);
+    t.wait_for(&["Keys", "switch_deployment", "Pick another deployment"]);
+    t.keys(&["Escape"]);
+    t.keys(&[":", "l", "o", "g", " ", "g", "r", "o", "u", "p", "s"]);
+    t.wait_for(&["Commands", "panel_log_groups"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["Log groups (4)"]);
+
+    // Switching is one key away; prod is visibly protected.
+    t.keys(&["d", "j", "Enter"]);
+    t.wait_for(&["prod", "PROTECTED", "us-west-2", "prod-core"]);
+
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), "0 0", "exit status 0 and the alternate screen left");
+}
+
+#[test]
+fn sigterm_and_a_dead_endpoint_leave_a_clean_terminal() {
+    // Nothing listens on this port: every panel must say so, and nothing may hang.
+    let port = common::free_port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let t = Tmux::start("term", &["--config", "config/sandbox.toml", "--endpoint-url", &endpoint, "--deployment", "dev"]);
+    t.wait_for(&["cannot reach", &endpoint, "connection refused", "Stacks ✗"]);
+    // The UI stays responsive while AWS is unreachable.
+    t.keys(&["2"]);
+    t.wait_for(&["Functions", "Press r to try again."]);
+    let pid = t.pane("#{pane_pid}");
+    let kill = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(kill.success());
+    assert_eq!(t.wait_exit(), "0 0", "exit status 0 and the alternate screen left");
+}
