@@ -45,13 +45,23 @@ impl Runtime {
     pub fn execute(&mut self, commands: Vec<Command>) {
         for c in commands {
             match c {
-                Command::Connect { deployment, generation } => {
+                Command::Connect {
+                    deployment,
+                    generation,
+                } => {
                     tracing::info!(deployment = %deployment.name, generation, "connecting");
                     // Dropping the old worker aborts its requests.
-                    self.worker = Some(Worker::spawn(deployment, generation, self.events_tx.clone()));
+                    self.worker = Some(Worker::spawn(
+                        *deployment,
+                        generation,
+                        self.events_tx.clone(),
+                    ));
                 }
                 Command::Send(request) => {
-                    let sent = self.worker.as_ref().is_some_and(|w| w.send(request.clone()));
+                    let sent = self
+                        .worker
+                        .as_ref()
+                        .is_some_and(|w| w.send(request.clone()));
                     if !sent {
                         tracing::warn!(?request, "worker gone or busy; request dropped");
                     }
@@ -87,7 +97,9 @@ impl Runtime {
             if dirty && now >= last_draw + FRAME {
                 let state = &self.state;
                 let mut hits = Hitmap::default();
-                guard.terminal.draw(|f| hits = ui::draw(f, state, Clock::now()))?;
+                guard
+                    .terminal
+                    .draw(|f| hits = ui::draw(f, state, Clock::now()))?;
                 self.state.list_height = hits.list.map_or(10, |r| usize::from(r.height.max(1)));
                 self.hits = hits;
                 last_draw = now;
@@ -98,7 +110,10 @@ impl Runtime {
             }
             // Sleep until the next frame is allowed (if one is wanted) or the
             // state's next deadline; with neither, sleep until input arrives.
-            let wake = match (dirty.then_some(last_draw + FRAME), self.state.next_wake(now)) {
+            let wake = match (
+                dirty.then_some(last_draw + FRAME),
+                self.state.next_wake(now),
+            ) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
@@ -149,7 +164,9 @@ impl Runtime {
                 self.handle(Msg::Key(k));
                 true
             }
-            TermEvent::Mouse(m) if !matches!(m.kind, MouseEventKind::Moved | MouseEventKind::Drag(_)) => {
+            TermEvent::Mouse(m)
+                if !matches!(m.kind, MouseEventKind::Moved | MouseEventKind::Drag(_)) =>
+            {
                 self.handle(Msg::Mouse(m));
                 true
             }

@@ -25,19 +25,38 @@ async fn every_panel_fetches_the_seeded_dev_deployment() {
     assert_eq!(id.account, "123456789012");
     assert!(id.arn.starts_with("arn:aws:"), "{}", id.arn);
 
-    let mut stacks = aws::cloudformation::stacks(&c, r.stacks.as_ref()).await.unwrap();
+    let mut stacks = aws::cloudformation::stacks(&c, r.stacks.as_ref())
+        .await
+        .unwrap();
     stacks.sort_by(|a, b| a.name.cmp(&b.name));
-    let names: Vec<_> = stacks.iter().map(|s| (s.name.as_str(), s.status.as_str())).collect();
+    let names: Vec<_> = stacks
+        .iter()
+        .map(|s| (s.name.as_str(), s.status.as_str()))
+        .collect();
     assert_eq!(
         names,
-        [("dev-core", "UPDATE_COMPLETE"), ("dev-events", "CREATE_COMPLETE"), ("dev-logs", "CREATE_COMPLETE")]
+        [
+            ("dev-core", "UPDATE_COMPLETE"),
+            ("dev-events", "CREATE_COMPLETE"),
+            ("dev-logs", "CREATE_COMPLETE")
+        ]
     );
     let core = &stacks[0];
-    assert!(core.outputs.iter().any(|o| o.key == "LambdaRoleArn" && o.value.ends_with(":role/dev-lambda-role")));
-    assert!(core.parameters.iter().any(|p| p.key == "Environment" && p.value == "dev"));
+    assert!(
+        core.outputs
+            .iter()
+            .any(|o| o.key == "LambdaRoleArn" && o.value.ends_with(":role/dev-lambda-role"))
+    );
+    assert!(
+        core.parameters
+            .iter()
+            .any(|p| p.key == "Environment" && p.value == "dev")
+    );
     assert!(core.updated.is_some());
 
-    let mut functions = aws::lambda::functions(&c, r.lambdas.as_ref()).await.unwrap();
+    let mut functions = aws::lambda::functions(&c, r.lambdas.as_ref())
+        .await
+        .unwrap();
     functions.sort_by(|a, b| a.name.cmp(&b.name));
     let summary: Vec<_> = functions
         .iter()
@@ -47,26 +66,51 @@ async fn every_panel_fetches_the_seeded_dev_deployment() {
         summary,
         [
             ("dev-api", Some(512), Some(30), Concurrency::Unreserved),
-            ("dev-indexer", Some(1024), Some(300), Concurrency::Reserved(10)),
+            (
+                "dev-indexer",
+                Some(1024),
+                Some(300),
+                Concurrency::Reserved(10)
+            ),
             ("dev-notifier", Some(256), Some(60), Concurrency::Unreserved),
-            ("dev-reindexer", Some(1024), Some(900), Concurrency::Disabled),
+            (
+                "dev-reindexer",
+                Some(1024),
+                Some(900),
+                Concurrency::Disabled
+            ),
         ]
     );
-    assert!(functions.iter().all(|f| f.runtime.as_deref() == Some("python3.12") && f.last_modified.is_some()));
+    assert!(
+        functions
+            .iter()
+            .all(|f| f.runtime.as_deref() == Some("python3.12") && f.last_modified.is_some())
+    );
 
     let queues = aws::sqs::queues(&c, r.queues.as_ref()).await.unwrap();
     let q = |name: &str| -> &QueueRow { queues.iter().find(|q| q.name == name).expect(name) };
     assert_eq!(queues.len(), 5, "{queues:#?}");
     let n = q("dev-notifications");
-    assert_eq!((n.visible, n.in_flight, n.delayed), (Some(25), Some(4), Some(2)));
-    assert_eq!(n.dead_letter_queue.as_deref(), Some("dev-notifications-dlq"));
+    assert_eq!(
+        (n.visible, n.in_flight, n.delayed),
+        (Some(25), Some(4), Some(2))
+    );
+    assert_eq!(
+        n.dead_letter_queue.as_deref(),
+        Some("dev-notifications-dlq")
+    );
     assert_eq!(q("dev-notifications-dlq").dlq_of, ["dev-notifications"]);
     assert_eq!(q("dev-notifications-dlq").visible, Some(3));
     assert_eq!(q("dev-indexer-tasks").visible, Some(120));
     assert!(q("dev-bucket-events").dead_letter_queue.is_none());
 
-    let groups = aws::logs::log_groups(&c, r.log_groups.as_ref()).await.unwrap();
-    let g: Vec<_> = groups.iter().map(|g| (g.name.as_str(), g.retention_days)).collect();
+    let groups = aws::logs::log_groups(&c, r.log_groups.as_ref())
+        .await
+        .unwrap();
+    let g: Vec<_> = groups
+        .iter()
+        .map(|g| (g.name.as_str(), g.retention_days))
+        .collect();
     assert_eq!(
         g,
         [
@@ -92,7 +136,9 @@ async fn deployments_see_only_their_own_resources() {
     let c = clients(&prod).await;
     let r = &prod.resources;
     // prod lives in us-west-2; nothing of dev (us-east-1) may show up.
-    let stacks = aws::cloudformation::stacks(&c, r.stacks.as_ref()).await.unwrap();
+    let stacks = aws::cloudformation::stacks(&c, r.stacks.as_ref())
+        .await
+        .unwrap();
     assert_eq!(stacks.len(), 3);
     assert!(stacks.iter().all(|s| s.name.starts_with("prod-")));
     let queues = aws::sqs::queues(&c, r.queues.as_ref()).await.unwrap();
@@ -107,8 +153,16 @@ async fn stack_detail_lists_resources_and_recent_events() {
     let c = clients(&deployment(&ds, "dev")).await;
     let d = aws::cloudformation::detail(&c, "dev-logs").await.unwrap();
     assert_eq!(d.resources.len(), 4);
-    assert!(d.resources.iter().all(|r| r.kind == "AWS::Logs::LogGroup" && r.status == "CREATE_COMPLETE"));
-    assert!(d.events.iter().any(|e| e.status == "CREATE_COMPLETE" && e.logical_id == "dev-logs"));
+    assert!(
+        d.resources
+            .iter()
+            .all(|r| r.kind == "AWS::Logs::LogGroup" && r.status == "CREATE_COMPLETE")
+    );
+    assert!(
+        d.events
+            .iter()
+            .any(|e| e.status == "CREATE_COMPLETE" && e.logical_id == "dev-logs")
+    );
     // Newest first.
     let times: Vec<_> = d.events.iter().filter_map(|e| e.time).collect();
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
@@ -118,17 +172,38 @@ async fn stack_detail_lists_resources_and_recent_events() {
 async fn name_selectors_pick_exactly_those_and_skip_missing_ones() {
     let (_moto, ds) = seeded().await;
     let mut dev = deployment(&ds, "dev");
-    dev.resources.stacks = Some(Selector::Names(vec!["dev-core".into(), "dev-not-there".into()]));
+    dev.resources.stacks = Some(Selector::Names(vec![
+        "dev-core".into(),
+        "dev-not-there".into(),
+    ]));
     dev.resources.lambdas = Some(Selector::Names(vec!["dev-api".into(), "prod-api".into()]));
     dev.resources.log_groups = Some(Selector::Names(vec!["/aws/lambda/dev-api".into()]));
     let c = clients(&dev).await;
     let r = &dev.resources;
-    let stacks = aws::cloudformation::stacks(&c, r.stacks.as_ref()).await.unwrap();
-    assert_eq!(stacks.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["dev-core"]);
-    let functions = aws::lambda::functions(&c, r.lambdas.as_ref()).await.unwrap();
-    assert_eq!(functions.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["dev-api"]);
-    let groups = aws::logs::log_groups(&c, r.log_groups.as_ref()).await.unwrap();
-    assert_eq!(groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["/aws/lambda/dev-api"]);
+    let stacks = aws::cloudformation::stacks(&c, r.stacks.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(
+        stacks.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+        ["dev-core"]
+    );
+    let functions = aws::lambda::functions(&c, r.lambdas.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(
+        functions
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect::<Vec<_>>(),
+        ["dev-api"]
+    );
+    let groups = aws::logs::log_groups(&c, r.log_groups.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(
+        groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(),
+        ["/aws/lambda/dev-api"]
+    );
 }
 
 #[tokio::test]
@@ -138,14 +213,28 @@ async fn lists_follow_every_page() {
     let c = clients(&dev).await;
     // DescribeLogGroups returns at most 50 a page; ListQueues 1000 but moto pages smaller.
     for i in 0..130 {
-        c.logs.create_log_group().log_group_name(format!("/aws/lambda/dev-many-{i:03}")).send().await.unwrap();
+        c.logs
+            .create_log_group()
+            .log_group_name(format!("/aws/lambda/dev-many-{i:03}"))
+            .send()
+            .await
+            .unwrap();
     }
     for i in 0..120 {
-        c.sqs.create_queue().queue_name(format!("dev-many-{i:03}")).send().await.unwrap();
+        c.sqs
+            .create_queue()
+            .queue_name(format!("dev-many-{i:03}"))
+            .send()
+            .await
+            .unwrap();
     }
-    let groups = aws::logs::log_groups(&c, dev.resources.log_groups.as_ref()).await.unwrap();
+    let groups = aws::logs::log_groups(&c, dev.resources.log_groups.as_ref())
+        .await
+        .unwrap();
     assert_eq!(groups.len(), 130);
-    let queues = aws::sqs::queues(&c, dev.resources.queues.as_ref()).await.unwrap();
+    let queues = aws::sqs::queues(&c, dev.resources.queues.as_ref())
+        .await
+        .unwrap();
     assert_eq!(queues.len(), 120);
 }
 
@@ -154,12 +243,22 @@ async fn the_worker_answers_requests_tagged_with_its_generation() {
     let (_moto, ds) = seeded().await;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Event>(16);
     let worker = Worker::spawn(deployment(&ds, "dev"), 7, tx);
-    for r in [Request::Identity, Request::Stacks, Request::Functions, Request::Queues, Request::LogGroups, Request::Domain] {
+    for r in [
+        Request::Identity,
+        Request::Stacks,
+        Request::Functions,
+        Request::Queues,
+        Request::LogGroups,
+        Request::Domain,
+    ] {
         assert!(worker.send(r));
     }
     let mut seen = Vec::new();
     for _ in 0..6 {
-        let e = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.unwrap().unwrap();
+        let e = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(e.generation, 7);
         let ok = e.outcome.unwrap();
         seen.push(match ok {
@@ -173,14 +272,25 @@ async fn the_worker_answers_requests_tagged_with_its_generation() {
         });
     }
     seen.sort();
-    assert_eq!(seen, ["domain", "functions", "identity", "log_groups", "queues", "stacks"]);
+    assert_eq!(
+        seen,
+        [
+            "domain",
+            "functions",
+            "identity",
+            "log_groups",
+            "queues",
+            "stacks"
+        ]
+    );
 }
 
 #[tokio::test]
 async fn an_unreachable_endpoint_is_a_clear_problem() {
     let port = free_port(); // nothing listens here
     let mut dev = deployment(&sandbox_deployments("http://127.0.0.1:1"), "dev");
-    dev.override_endpoint(&format!("http://127.0.0.1:{port}")).unwrap();
+    dev.override_endpoint(&format!("http://127.0.0.1:{port}"))
+        .unwrap();
     let c = clients(&dev).await;
     let p = aws::sts::identity(&c).await.unwrap_err();
     assert_eq!(p.kind, ProblemKind::Unreachable, "{p}");
@@ -222,19 +332,32 @@ async fn credential_problems_name_the_profile_and_what_to_run() {
 
     let missing = identity_problem("opsdeck-test-no-such-profile").await;
     assert_eq!(missing.kind, ProblemKind::NoCredentials, "{missing}");
-    assert!(missing.message.contains("`opsdeck-test-no-such-profile`"), "{missing}");
-    assert!(missing.message.contains("aws configure --profile opsdeck-test-no-such-profile"), "{missing}");
+    assert!(
+        missing.message.contains("`opsdeck-test-no-such-profile`"),
+        "{missing}"
+    );
+    assert!(
+        missing
+            .message
+            .contains("aws configure --profile opsdeck-test-no-such-profile"),
+        "{missing}"
+    );
 
     let sso = identity_problem("team-sso").await;
     assert_eq!(sso.kind, ProblemKind::CredentialsExpired, "{sso}");
-    assert!(sso.message.contains("aws sso login --profile team-sso"), "{sso}");
+    assert!(
+        sso.message.contains("aws sso login --profile team-sso"),
+        "{sso}"
+    );
 }
 
 #[tokio::test]
 async fn a_missing_domain_is_not_found() {
     let moto = Moto::start();
     let c = clients(&deployment(&sandbox_deployments(&moto.endpoint), "dev")).await;
-    let p = aws::opensearch::domain(&c, "no-such-domain").await.unwrap_err();
+    let p = aws::opensearch::domain(&c, "no-such-domain")
+        .await
+        .unwrap_err();
     assert_eq!(p.kind, ProblemKind::NotFound, "{p}");
 }
 
@@ -243,6 +366,12 @@ async fn seeding_refuses_a_remote_endpoint() {
     let mut dev = deployment(&sandbox_deployments("http://127.0.0.1:1"), "dev");
     dev.sandbox_credentials = false;
     dev.endpoint_url = Some("https://cloudformation.us-east-1.amazonaws.com".into());
-    let err = opsdeck::sandbox::seed(&dev, &mut Vec::new()).await.unwrap_err();
-    assert!(err.to_string().contains("only seeds an emulator on this machine"), "{err}");
+    let err = opsdeck::sandbox::seed(&dev, &mut Vec::new())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("only seeds an emulator on this machine"),
+        "{err}"
+    );
 }

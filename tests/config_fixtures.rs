@@ -46,9 +46,16 @@ fn check_invalid(kind: &str) {
         }
         let expected = std::fs::read_to_string(&expected_path)
             .unwrap_or_else(|_| panic!("{} has no .expected file", path.display()));
-        assert!(!expected.trim().is_empty(), "{} expects nothing", expected_path.display());
+        assert!(
+            !expected.trim().is_empty(),
+            "{} expects nothing",
+            expected_path.display()
+        );
         if actual != expected {
-            failures.push(format!("{}\n--- expected\n{expected}--- actual\n{actual}", path.display()));
+            failures.push(format!(
+                "{}\n--- expected\n{expected}--- actual\n{actual}",
+                path.display()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -101,8 +108,15 @@ fn every_shipped_theme_and_keymap_loads_without_warnings() {
         let (km, diags) = keymap::load(name, None);
         assert!(diags.is_empty(), "keymap {name}:\n{}", render(&diags));
         // Every keymap can quit, get help and reach the palette.
-        for a in [opsdeck::app::Action::Quit, opsdeck::app::Action::Help, opsdeck::app::Action::Palette] {
-            assert!(!km.keys_for(a).is_empty(), "keymap {name} leaves {a} unbound");
+        for a in [
+            opsdeck::app::Action::Quit,
+            opsdeck::app::Action::Help,
+            opsdeck::app::Action::Palette,
+        ] {
+            assert!(
+                !km.keys_for(a).is_empty(),
+                "keymap {name} leaves {a} unbound"
+            );
         }
     }
     // The files on disk are the ones embedded in the binary.
@@ -119,14 +133,20 @@ fn every_shipped_theme_and_keymap_loads_without_warnings() {
 #[test]
 fn check_config_refuses_a_broken_file_with_its_line_and_column() {
     let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
-        .args(["--check-config", "--config", "tests/fixtures/config/invalid/unknown_key.toml"])
+        .args([
+            "--check-config",
+            "--config",
+            "tests/fixtures/config/invalid/unknown_key.toml",
+        ])
         .env_remove("OPSDECK_CONFIG")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("tests/fixtures/config/invalid/unknown_key.toml:3:1: error: unknown field `regin`"),
+        stderr.contains(
+            "tests/fixtures/config/invalid/unknown_key.toml:3:1: error: unknown field `regin`"
+        ),
         "{stderr}"
     );
     assert!(stderr.contains("did you mean `region`?"), "{stderr}");
@@ -135,7 +155,11 @@ fn check_config_refuses_a_broken_file_with_its_line_and_column() {
         .args(["--check-config", "--config", "config/sandbox.toml"])
         .output()
         .unwrap();
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     assert!(String::from_utf8_lossy(&ok.stdout).contains("config OK: 2 deployments"));
 }
 
@@ -143,8 +167,16 @@ fn check_config_refuses_a_broken_file_with_its_line_and_column() {
 fn check_config_reads_the_user_keymap_and_theme_beside_the_config() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy("config/sandbox.toml", dir.path().join("config.toml")).unwrap();
-    std::fs::write(dir.path().join("keymap.toml"), "[keys]\nquit = [\"x\"]\nrefresh = [\"x\"]\n").unwrap();
-    std::fs::write(dir.path().join("theme.toml"), "[styles]\neror = { fg = \"red\" }\n").unwrap();
+    std::fs::write(
+        dir.path().join("keymap.toml"),
+        "[keys]\nquit = [\"x\"]\nrefresh = [\"x\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("theme.toml"),
+        "[styles]\neror = { fg = \"red\" }\n",
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
         .arg("--check-config")
         .env("OPSDECK_CONFIG", dir.path().join("config.toml"))
@@ -152,7 +184,15 @@ fn check_config_reads_the_user_keymap_and_theme_beside_the_config() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("keymap.toml:3:12: error: key `x` is bound to both `quit` (line 2) and `refresh`"), "{stderr}");
-    assert!(stderr.contains("theme.toml:2:1: error: unknown style slot `eror`"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "keymap.toml:3:12: error: key `x` is bound to both `quit` (line 2) and `refresh`"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("theme.toml:2:1: error: unknown style slot `eror`"),
+        "{stderr}"
+    );
     assert!(stderr.contains("2 errors found"), "{stderr}");
 }

@@ -19,13 +19,30 @@ impl Tmux {
     /// Starts `opsdeck` with `args` in a 160×45 tmux session; the pane stays
     /// after the program exits so that its exit status can be read.
     fn start(tag: &str, args: &[&str]) -> Tmux {
-        let tmux = Tmux { socket: format!("opsdeck-e2e-{tag}-{}", std::process::id()) };
+        let tmux = Tmux {
+            socket: format!("opsdeck-e2e-{tag}-{}", std::process::id()),
+        };
         let log = std::env::temp_dir().join(format!("{}.log", tmux.socket));
-        let mut cmd = format!("env AWS_EC2_METADATA_DISABLED=true OPSDECK_LOG={} {BIN}", log.display());
+        let mut cmd = format!(
+            "env AWS_EC2_METADATA_DISABLED=true OPSDECK_LOG={} {BIN}",
+            log.display()
+        );
         for a in args {
             cmd.push_str(&format!(" '{a}'"));
         }
-        tmux.run(&["new-session", "-d", "-x", "160", "-y", "45", "-s", "e2e", "-c", repo().to_str().unwrap(), &cmd]);
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-x",
+            "160",
+            "-y",
+            "45",
+            "-s",
+            "e2e",
+            "-c",
+            repo().to_str().unwrap(),
+            &cmd,
+        ]);
         tmux.run(&["set-option", "-t", "e2e", "remain-on-exit", "on"]);
         tmux
     }
@@ -37,7 +54,11 @@ impl Tmux {
             .args(args)
             .output()
             .expect("tmux is installed (make test checks)");
-        assert!(out.status.success(), "tmux {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -54,7 +75,9 @@ impl Tmux {
     }
 
     fn pane(&self, format: &str) -> String {
-        self.run(&["display-message", "-p", "-t", "e2e", format]).trim().to_string()
+        self.run(&["display-message", "-p", "-t", "e2e", format])
+            .trim()
+            .to_string()
     }
 
     /// Waits until every text is on screen; panics with the screen if not.
@@ -75,7 +98,11 @@ impl Tmux {
     fn wait_exit(&self) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
         while self.pane("#{pane_dead}") != "1" {
-            assert!(Instant::now() < deadline, "opsdeck did not exit:\n{}", self.screen());
+            assert!(
+                Instant::now() < deadline,
+                "opsdeck did not exit:\n{}",
+                self.screen()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         self.pane("#{pane_dead_status} #{alternate_on}")
@@ -84,52 +111,129 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
     }
 }
 
 fn seeded_moto() -> Moto {
     let moto = Moto::start();
     let out = Command::new(BIN)
-        .args(["--config", "config/sandbox.toml", "--endpoint-url", &moto.endpoint, "sandbox", "seed"])
+        .args([
+            "--config",
+            "config/sandbox.toml",
+            "--endpoint-url",
+            &moto.endpoint,
+            "sandbox",
+            "seed",
+        ])
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .current_dir(repo())
         .output()
         .unwrap();
-    assert!(out.status.success(), "seed failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "seed failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("dev: search domain dev-index ready"), "{stdout}");
-    assert!(stdout.contains("prod: search domain prod-index ready"), "{stdout}");
+    assert!(
+        stdout.contains("dev: search domain dev-index ready"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("prod: search domain prod-index ready"),
+        "{stdout}"
+    );
     moto
 }
 
 #[test]
 fn pick_dev_and_visit_every_panel() {
     let moto = seeded_moto();
-    let t = Tmux::start("visit", &["--config", "config/sandbox.toml", "--endpoint-url", &moto.endpoint]);
+    let t = Tmux::start(
+        "visit",
+        &[
+            "--config",
+            "config/sandbox.toml",
+            "--endpoint-url",
+            &moto.endpoint,
+        ],
+    );
 
-    t.wait_for(&["Deployments", "dev", "prod", "protected", "(sandbox credentials)"]);
+    t.wait_for(&[
+        "Deployments",
+        "dev",
+        "prod",
+        "protected",
+        "(sandbox credentials)",
+    ]);
     t.keys(&["Enter"]);
     // Header: account and caller ARN from STS.
-    t.wait_for(&["account 123456789012", "arn:aws:", "Stacks (3)", "dev-core", "UPDATE_COMPLETE", "dev-events"]);
+    t.wait_for(&[
+        "account 123456789012",
+        "arn:aws:",
+        "Stacks (3)",
+        "dev-core",
+        "UPDATE_COMPLETE",
+        "dev-events",
+    ]);
 
     t.keys(&["2"]);
-    t.wait_for(&["Functions (4)", "dev-reindexer", "disabled (0)", "enabled (10 reserved)", "python3.12", "1024 MB"]);
+    t.wait_for(&[
+        "Functions (4)",
+        "dev-reindexer",
+        "disabled (0)",
+        "enabled (10 reserved)",
+        "python3.12",
+        "1024 MB",
+    ]);
 
     t.keys(&["3"]);
-    let s = t.wait_for(&["Queues (5)", "dev-notifications-dlq", "dev-indexer-tasks", "dev-bucket-events"]);
-    let row = s.lines().find(|l| l.contains("│dev-notifications ")).expect("notifications row");
-    assert!(row.contains(" 25 ") && row.contains(" 4 ") && row.contains(" 2 ") && row.contains("dev-notifications-dlq"), "{row}");
+    let s = t.wait_for(&[
+        "Queues (5)",
+        "dev-notifications-dlq",
+        "dev-indexer-tasks",
+        "dev-bucket-events",
+    ]);
+    let row = s
+        .lines()
+        .find(|l| l.contains("│dev-notifications "))
+        .expect("notifications row");
+    assert!(
+        row.contains(" 25 ")
+            && row.contains(" 4 ")
+            && row.contains(" 2 ")
+            && row.contains("dev-notifications-dlq"),
+        "{row}"
+    );
 
     t.keys(&["Tab"]);
-    t.wait_for(&["Log groups (4)", "/aws/lambda/dev-api", "30 days", "14 days"]);
+    t.wait_for(&[
+        "Log groups (4)",
+        "/aws/lambda/dev-api",
+        "30 days",
+        "14 days",
+    ]);
 
     t.keys(&["5"]);
-    t.wait_for(&["dev-index", "OpenSearch_2.11", "2 × r6g.large.search", "active"]);
+    t.wait_for(&[
+        "dev-index",
+        "OpenSearch_2.11",
+        "2 × r6g.large.search",
+        "active",
+    ]);
 
     // Stack detail with resources and events from CloudFormation.
     t.keys(&["1", "Enter"]);
-    t.wait_for(&["Stack dev-core", "LambdaRoleArn", "AWS::IAM::Role", "Recent events", "UPDATE_COMPLETE"]);
+    t.wait_for(&[
+        "Stack dev-core",
+        "LambdaRoleArn",
+        "AWS::IAM::Role",
+        "Recent events",
+        "UPDATE_COMPLETE",
+    ]);
     t.keys(&["Escape"]);
     t.wait_for(&["Stacks (3)"]);
 
@@ -152,7 +256,11 @@ fn pick_dev_and_visit_every_panel() {
     t.wait_for(&["prod", "PROTECTED", "us-west-2", "prod-core"]);
 
     t.keys(&["q"]);
-    assert_eq!(t.wait_exit(), "0 0", "exit status 0 and the alternate screen left");
+    assert_eq!(
+        t.wait_exit(),
+        "0 0",
+        "exit status 0 and the alternate screen left"
+    );
 }
 
 #[test]
@@ -160,7 +268,17 @@ fn sigterm_and_a_dead_endpoint_leave_a_clean_terminal() {
     // Nothing listens on this port: every panel must say so, and nothing may hang.
     let port = common::free_port();
     let endpoint = format!("http://127.0.0.1:{port}");
-    let t = Tmux::start("term", &["--config", "config/sandbox.toml", "--endpoint-url", &endpoint, "--deployment", "dev"]);
+    let t = Tmux::start(
+        "term",
+        &[
+            "--config",
+            "config/sandbox.toml",
+            "--endpoint-url",
+            &endpoint,
+            "--deployment",
+            "dev",
+        ],
+    );
     t.wait_for(&["cannot reach", &endpoint, "connection refused", "Stacks ✗"]);
     // The UI stays responsive while AWS is unreachable.
     t.keys(&["2"]);
@@ -168,5 +286,9 @@ fn sigterm_and_a_dead_endpoint_leave_a_clean_terminal() {
     let pid = t.pane("#{pane_pid}");
     let kill = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(kill.success());
-    assert_eq!(t.wait_exit(), "0 0", "exit status 0 and the alternate screen left");
+    assert_eq!(
+        t.wait_exit(),
+        "0 0",
+        "exit status 0 and the alternate screen left"
+    );
 }

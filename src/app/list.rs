@@ -69,7 +69,9 @@ impl Fetch {
             interval
         } else {
             let factor = 1u32 << self.failures.min(8);
-            interval.saturating_mul(factor).min(MAX_BACKOFF.max(interval))
+            interval
+                .saturating_mul(factor)
+                .min(MAX_BACKOFF.max(interval))
         };
         Some(last + wait)
     }
@@ -226,8 +228,14 @@ impl Row for StackRow {
 }
 
 impl Row for FunctionRow {
-    const COLUMNS: &'static [&'static str] =
-        &["Name", "Runtime", "Memory", "Timeout", "Last modified", "Concurrency"];
+    const COLUMNS: &'static [&'static str] = &[
+        "Name",
+        "Runtime",
+        "Memory",
+        "Timeout",
+        "Last modified",
+        "Concurrency",
+    ];
 
     fn name(&self) -> &str {
         &self.name
@@ -260,8 +268,14 @@ fn concurrency_rank(f: &FunctionRow) -> i64 {
 }
 
 impl Row for QueueRow {
-    const COLUMNS: &'static [&'static str] =
-        &["Name", "Visible", "In flight", "Delayed", "Dead-letter queue", "DLQ of"];
+    const COLUMNS: &'static [&'static str] = &[
+        "Name",
+        "Visible",
+        "In flight",
+        "Delayed",
+        "Dead-letter queue",
+        "DLQ of",
+    ];
 
     fn name(&self) -> &str {
         &self.name
@@ -317,7 +331,12 @@ mod tests {
         assert_eq!(p.selected_row().unwrap().name, "/a/y");
         p.sort_by_next_column(); // retention: all equal, by name
         p.sort_by_next_column(); // stored, largest first
-        assert_eq!(p.visible_rows().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["/a/y", "/b/z", "/a/x"]);
+        assert_eq!(
+            p.visible_rows()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>(),
+            ["/a/y", "/b/z", "/a/x"]
+        );
         assert_eq!(p.selected_row().unwrap().name, "/a/y");
         p.set_filter("B/".into());
         assert_eq!(p.view.len(), 1);
@@ -342,10 +361,18 @@ mod tests {
         let mut f = Fetch::default();
         let interval = Duration::from_secs(10);
         f.begin(now);
-        f.finish(now, Some(Problem::new(crate::model::ProblemKind::Other, "x")), Duration::ZERO);
+        f.finish(
+            now,
+            Some(Problem::new(crate::model::ProblemKind::Other, "x")),
+            Duration::ZERO,
+        );
         assert_eq!(f.due_at(interval), Some(now + Duration::from_secs(20)));
         f.begin(now);
-        f.finish(now, Some(Problem::new(crate::model::ProblemKind::Other, "x")), Duration::ZERO);
+        f.finish(
+            now,
+            Some(Problem::new(crate::model::ProblemKind::Other, "x")),
+            Duration::ZERO,
+        );
         assert_eq!(f.due_at(interval), Some(now + Duration::from_secs(40)));
     }
 

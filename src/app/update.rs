@@ -14,7 +14,10 @@ use crate::config::Deployment;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Start a worker for this deployment (dropping the previous one).
-    Connect { deployment: Deployment, generation: u64 },
+    Connect {
+        deployment: Box<Deployment>,
+        generation: u64,
+    },
     /// Hand a request to the current worker.
     Send(Request),
 }
@@ -58,12 +61,15 @@ impl State {
     /// When the loop must wake even if nothing happens: the next automatic
     /// refresh, or the next change of an "updated … ago" label.
     pub fn next_wake(&self, now: Instant) -> Option<Instant> {
-        let s = self.session.as_ref().filter(|_| self.screen == Screen::Console)?;
+        let s = self
+            .session
+            .as_ref()
+            .filter(|_| self.screen == Screen::Console)?;
         let fetch = s.fetch(s.focus);
         let refresh = self.refresh_interval.and_then(|i| fetch.due_at(i));
-        let label = fetch
-            .updated_at
-            .map(|t| now + crate::ui::format::until_label_changes(now.saturating_duration_since(t)));
+        let label = fetch.updated_at.map(|t| {
+            now + crate::ui::format::until_label_changes(now.saturating_duration_since(t))
+        });
         [refresh, label].into_iter().flatten().min()
     }
 
@@ -73,7 +79,8 @@ impl State {
         if let Some(Overlay::Palette { .. }) = self.overlay {
             return self.palette_key(key, now, out);
         }
-        if self.session.as_ref().is_some_and(|s| s.editing_filter) && self.screen == Screen::Console {
+        if self.session.as_ref().is_some_and(|s| s.editing_filter) && self.screen == Screen::Console
+        {
             return self.filter_key(key);
         }
         if let Some(action) = self.keymap.action_for(key) {
@@ -83,7 +90,9 @@ impl State {
 
     fn filter_key(&mut self, key: KeyEvent) {
         let height = self.list_height;
-        let Some(s) = self.session.as_mut() else { return };
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
         let mut filter = s.filter(s.focus).to_string();
         match key.code {
             KeyCode::Esc => {
@@ -111,7 +120,9 @@ impl State {
 
     fn palette_key(&mut self, key: KeyEvent, now: Instant, out: &mut Vec<Command>) {
         let read_only = self.read_only();
-        let Some(Overlay::Palette { input, selected }) = self.overlay.as_mut() else { return };
+        let Some(Overlay::Palette { input, selected }) = self.overlay.as_mut() else {
+            return;
+        };
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Esc => self.overlay = None,
@@ -147,7 +158,9 @@ impl State {
     }
 
     fn read_only(&self) -> bool {
-        self.session.as_ref().is_some_and(|s| s.deployment.read_only)
+        self.session
+            .as_ref()
+            .is_some_and(|s| s.deployment.read_only)
     }
 
     // ---- actions --------------------------------------------------------
@@ -155,15 +168,16 @@ impl State {
     pub fn act(&mut self, action: Action, now: Instant, out: &mut Vec<Command>) {
         if action.is_mutating() && self.read_only() {
             // The allowlist holds even when a mutating action is invoked directly.
-            self.warn(format!("`{action}` is not allowed: this deployment is read-only"));
+            self.warn(format!(
+                "`{action}` is not allowed: this deployment is read-only"
+            ));
             return;
         }
         if let Some(overlay) = &mut self.overlay {
             match (overlay, action) {
                 (_, Action::Back | Action::Quit) => self.overlay = None,
-                (Overlay::Help { .. }, Action::Help) | (Overlay::Problems { .. }, Action::Problems) => {
-                    self.overlay = None
-                }
+                (Overlay::Help { .. }, Action::Help)
+                | (Overlay::Problems { .. }, Action::Problems) => self.overlay = None,
                 (Overlay::Help { scroll } | Overlay::Problems { scroll }, a) => {
                     *scroll = scrolled(*scroll, a, self.list_height);
                 }
@@ -223,7 +237,11 @@ impl State {
                 .unwrap_or_default();
             return Err(format!(
                 "no deployment named `{name}`{hint} (configured: {})",
-                if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
             ));
         };
         self.picker = i;
@@ -244,7 +262,10 @@ impl State {
         let generation = self.next_generation;
         self.next_generation += 1;
         let mut session = Session::new(deployment.clone(), generation);
-        out.push(Command::Connect { deployment, generation });
+        out.push(Command::Connect {
+            deployment: Box::new(deployment),
+            generation,
+        });
         session.identity_fetch.begin(now);
         out.push(Command::Send(Request::Identity));
         for panel in PanelId::ALL {
@@ -303,15 +324,13 @@ impl State {
                 }
             }
             Action::Filter if s.focus != PanelId::Index => s.editing_filter = true,
-            Action::Back if !s.filter(s.focus).is_empty() => {
-                match s.focus {
-                    PanelId::Stacks => s.stacks.set_filter(String::new()),
-                    PanelId::Functions => s.functions.set_filter(String::new()),
-                    PanelId::Queues => s.queues.set_filter(String::new()),
-                    PanelId::LogGroups => s.log_groups.set_filter(String::new()),
-                    PanelId::Index => {}
-                }
-            }
+            Action::Back if !s.filter(s.focus).is_empty() => match s.focus {
+                PanelId::Stacks => s.stacks.set_filter(String::new()),
+                PanelId::Functions => s.functions.set_filter(String::new()),
+                PanelId::Queues => s.queues.set_filter(String::new()),
+                PanelId::LogGroups => s.log_groups.set_filter(String::new()),
+                PanelId::Index => {}
+            },
             Action::SortNext | Action::SortReverse => {
                 let next = action == Action::SortNext;
                 match s.focus {
@@ -350,7 +369,11 @@ impl State {
         let at = Position::new(m.column, m.row);
         match m.kind {
             MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
-                let action = if m.kind == MouseEventKind::ScrollDown { Action::Down } else { Action::Up };
+                let action = if m.kind == MouseEventKind::ScrollDown {
+                    Action::Down
+                } else {
+                    Action::Up
+                };
                 for _ in 0..WHEEL {
                     self.act(action, now, out);
                 }
@@ -360,14 +383,18 @@ impl State {
                     self.act(panel_action(*panel), now, out);
                     return;
                 }
-                let Some(list) = hits.list.filter(|r| r.contains(at)) else { return };
+                let Some(list) = hits.list.filter(|r| r.contains(at)) else {
+                    return;
+                };
                 let row = usize::from(m.row - list.y);
                 let height = self.list_height;
                 if self.screen == Screen::Picker {
                     self.picker = row.min(self.deployments.len().saturating_sub(1));
                     return;
                 }
-                let Some(s) = self.session.as_mut().filter(|s| s.detail.is_none()) else { return };
+                let Some(s) = self.session.as_mut().filter(|s| s.detail.is_none()) else {
+                    return;
+                };
                 match s.focus {
                     PanelId::Stacks => s.stacks.select(s.stacks.offset + row, height),
                     PanelId::Functions => s.functions.select(s.functions.offset + row, height),
@@ -383,8 +410,15 @@ impl State {
     // ---- AWS ------------------------------------------------------------
 
     fn aws_event(&mut self, e: Event, now: Instant, out: &mut Vec<Command>) {
-        let Some(s) = self.session.as_mut().filter(|s| s.generation == e.generation) else {
-            tracing::debug!(generation = e.generation, "dropped an answer for a session the user left");
+        let Some(s) = self
+            .session
+            .as_mut()
+            .filter(|s| s.generation == e.generation)
+        else {
+            tracing::debug!(
+                generation = e.generation,
+                "dropped an answer for a session the user left"
+            );
             return;
         };
         let (ok, error) = match e.outcome {
@@ -434,8 +468,12 @@ impl State {
         if self.screen != Screen::Console {
             return;
         }
-        let Some(interval) = self.refresh_interval else { return };
-        let Some(s) = self.session.as_mut() else { return };
+        let Some(interval) = self.refresh_interval else {
+            return;
+        };
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
         let due = s.fetch(s.focus).due_at(interval).is_some_and(|t| t <= now);
         if due {
             refresh(s, s.focus, now, out);

@@ -14,7 +14,12 @@ pub async fn stacks(c: &Clients, selector: Option<&Selector>) -> Result<Vec<Stac
     match selector {
         Some(Selector::Names(names)) => {
             for name in names {
-                let out = c.cloudformation.describe_stacks().stack_name(name).send().await;
+                let out = c
+                    .cloudformation
+                    .describe_stacks()
+                    .stack_name(name)
+                    .send()
+                    .await;
                 match out {
                     Ok(out) => rows.extend(out.stacks().iter().map(row)),
                     Err(e) => {
@@ -46,7 +51,10 @@ pub async fn stacks(c: &Clients, selector: Option<&Selector>) -> Result<Vec<Stac
 fn row(s: &Stack) -> StackRow {
     StackRow {
         name: s.stack_name().unwrap_or_default().to_string(),
-        status: s.stack_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        status: s
+            .stack_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
         status_reason: s.stack_status_reason().map(str::to_string),
         updated: s
             .last_updated_time()
@@ -83,11 +91,16 @@ pub async fn detail(c: &Clients, stack: &str) -> Result<StackDetail, Problem> {
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| c.ctx.problem("ListStackResources", &e))?;
-        resources.extend(page.stack_resource_summaries().iter().map(|r| StackResource {
-            logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
-            physical_id: r.physical_resource_id().map(str::to_string),
-            kind: r.resource_type().unwrap_or_default().to_string(),
-            status: r.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        resources.extend(page.stack_resource_summaries().iter().map(|r| {
+            StackResource {
+                logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
+                physical_id: r.physical_resource_id().map(str::to_string),
+                kind: r.resource_type().unwrap_or_default().to_string(),
+                status: r
+                    .resource_status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+            }
         }));
     }
     // Events come newest first; the first page holds the recent ones.
@@ -105,7 +118,10 @@ pub async fn detail(c: &Clients, stack: &str) -> Result<StackDetail, Problem> {
         .map(|e| StackEvent {
             time: e.timestamp().and_then(system_time),
             logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
-            status: e.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            status: e
+                .resource_status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
             reason: e.resource_status_reason().map(str::to_string),
         })
         .collect();

@@ -92,23 +92,37 @@ fn classify_code(ctx: &CallContext, operation: &str, code: &str, msg: &str) -> O
                 ),
             )
         }
-        "InvalidClientTokenId" | "UnrecognizedClientException" | "SignatureDoesNotMatch"
-        | "InvalidSignatureException" | "IncompleteSignature" => Problem::new(
+        "InvalidClientTokenId"
+        | "UnrecognizedClientException"
+        | "SignatureDoesNotMatch"
+        | "InvalidSignatureException"
+        | "IncompleteSignature" => Problem::new(
             ProblemKind::CredentialsRejected,
-            format!("AWS rejected the credentials of {who} ({code}): check them with `aws sts get-caller-identity`"),
+            format!(
+                "AWS rejected the credentials of {who} ({code}): check them with `aws sts get-caller-identity`"
+            ),
         ),
-        "Throttling" | "ThrottlingException" | "TooManyRequestsException"
-        | "RequestLimitExceeded" | "LimitExceededException" | "RequestThrottled" => Problem::new(
+        "Throttling"
+        | "ThrottlingException"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded"
+        | "LimitExceededException"
+        | "RequestThrottled" => Problem::new(
             ProblemKind::Throttled,
             format!("{operation} is throttled by AWS ({code}); opsdeck backs off and tries again"),
         ),
-        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation"
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnauthorizedOperation"
         | "AuthorizationError" => Problem::new(
             ProblemKind::AccessDenied,
             format!("{operation} was denied for {who}: {msg}"),
         ),
-        "ResourceNotFoundException" | "NotFoundException" | "ResourceNotFound"
-        | "AWS.SimpleQueueService.NonExistentQueue" | "QueueDoesNotExist" => Problem::new(
+        "ResourceNotFoundException"
+        | "NotFoundException"
+        | "ResourceNotFound"
+        | "AWS.SimpleQueueService.NonExistentQueue"
+        | "QueueDoesNotExist" => Problem::new(
             ProblemKind::NotFound,
             format!("{operation}: not found: {msg}"),
         ),
@@ -137,10 +151,14 @@ fn classify_text(ctx: &CallContext, operation: &str, text: &str) -> Option<Probl
             ),
         );
     }
-    if lower.contains("sso") && (lower.contains("token") || lower.contains("expired") || lower.contains("refresh")) {
+    if lower.contains("sso")
+        && (lower.contains("token") || lower.contains("expired") || lower.contains("refresh"))
+    {
         return problem(
             ProblemKind::CredentialsExpired,
-            format!("the SSO session of {who} has expired or was never started: run `{login}`, then press r"),
+            format!(
+                "the SSO session of {who} has expired or was never started: run `{login}`, then press r"
+            ),
         );
     }
     if lower.contains("expired") {
@@ -150,30 +168,48 @@ fn classify_text(ctx: &CallContext, operation: &str, text: &str) -> Option<Probl
         );
     }
     if lower.contains("profile")
-        && (lower.contains("not defined") || lower.contains("could not be found") || lower.contains("not found"))
+        && (lower.contains("not defined")
+            || lower.contains("could not be found")
+            || lower.contains("not found"))
     {
         let name = ctx.profile.as_deref().unwrap_or("default");
         return problem(
             ProblemKind::NoCredentials,
-            format!("AWS profile `{name}` is not in ~/.aws/config or ~/.aws/credentials: run `aws configure --profile {name}` or `aws configure sso --profile {name}`"),
+            format!(
+                "AWS profile `{name}` is not in ~/.aws/config or ~/.aws/credentials: run `aws configure --profile {name}` or `aws configure sso --profile {name}`"
+            ),
         );
     }
     if loading_credentials {
         let fix = match &ctx.profile {
-            Some(p) => format!("run `aws configure --profile {p}` (or `aws sso login --profile {p}`)"),
-            None => "set AWS_PROFILE, run `aws configure`, or give the deployment a `profile`".to_string(),
+            Some(p) => {
+                format!("run `aws configure --profile {p}` (or `aws sso login --profile {p}`)")
+            }
+            None => "set AWS_PROFILE, run `aws configure`, or give the deployment a `profile`"
+                .to_string(),
         };
-        if lower.contains("not enabled") || lower.contains("credentialsnotloaded") || lower.contains("no credentials") {
-            return problem(ProblemKind::NoCredentials, format!("no AWS credentials found for {who}: {fix}"));
+        if lower.contains("not enabled")
+            || lower.contains("credentialsnotloaded")
+            || lower.contains("no credentials")
+        {
+            return problem(
+                ProblemKind::NoCredentials,
+                format!("no AWS credentials found for {who}: {fix}"),
+            );
         }
         let cause = innermost(text);
         if lower.contains("assume") {
             return problem(
                 ProblemKind::CredentialsRejected,
-                format!("assuming the role of {who} failed ({cause}); if the role needs MFA, opsdeck cannot prompt for it: use SSO or credential_process"),
+                format!(
+                    "assuming the role of {who} failed ({cause}); if the role needs MFA, opsdeck cannot prompt for it: use SSO or credential_process"
+                ),
             );
         }
-        return problem(ProblemKind::NoCredentials, format!("could not load credentials for {who} ({cause}): {fix}"));
+        return problem(
+            ProblemKind::NoCredentials,
+            format!("could not load credentials for {who} ({cause}): {fix}"),
+        );
     }
     if lower.contains("connection refused")
         || lower.contains("dns error")
@@ -195,7 +231,10 @@ fn classify_text(ctx: &CallContext, operation: &str, text: &str) -> Option<Probl
         };
         return problem(
             ProblemKind::Unreachable,
-            format!("{operation}: cannot reach {} ({why}); is it running, and is the network up?", ctx.target()),
+            format!(
+                "{operation}: cannot reach {} ({why}); is it running, and is the network up?",
+                ctx.target()
+            ),
         );
     }
     None
@@ -227,7 +266,10 @@ mod tests {
             "the SSO session has expired or is invalid",
         );
         assert_eq!(p.kind, ProblemKind::CredentialsExpired);
-        assert!(p.message.contains("aws sso login --profile azul-dev"), "{p}");
+        assert!(
+            p.message.contains("aws sso login --profile azul-dev"),
+            "{p}"
+        );
     }
 
     #[test]
@@ -236,7 +278,10 @@ mod tests {
         let text = "dispatch failure: other: an error occurred while loading credentials: an error occurred while loading an access token: failed to load the cached SSO token (DispatchFailure(...IoError...))";
         let p = ctx().problem_from_text("GetCallerIdentity", text);
         assert_eq!(p.kind, ProblemKind::CredentialsExpired, "{p}");
-        assert!(p.message.contains("aws sso login --profile azul-dev"), "{p}");
+        assert!(
+            p.message.contains("aws sso login --profile azul-dev"),
+            "{p}"
+        );
     }
 
     #[test]
@@ -244,7 +289,10 @@ mod tests {
         let text = "dispatch failure: io error: client error (Connect): tcp connect error: Connection refused (os error 111)";
         let p = ctx().problem_from_text("ListQueues", text);
         assert_eq!(p.kind, ProblemKind::Unreachable);
-        assert!(p.message.contains("http://127.0.0.1:1") && p.message.contains("connection refused"), "{p}");
+        assert!(
+            p.message.contains("http://127.0.0.1:1") && p.message.contains("connection refused"),
+            "{p}"
+        );
     }
 
     #[test]

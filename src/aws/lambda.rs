@@ -9,7 +9,10 @@ use crate::model::{Concurrency, FunctionRow, Problem};
 /// Concurrent GetFunctionConcurrency calls: well under Lambda's 15 rps control-plane limit.
 const PARALLEL: usize = 4;
 
-pub async fn functions(c: &Clients, selector: Option<&Selector>) -> Result<Vec<FunctionRow>, Problem> {
+pub async fn functions(
+    c: &Clients,
+    selector: Option<&Selector>,
+) -> Result<Vec<FunctionRow>, Problem> {
     let mut listed = Vec::new();
     let mut pages = c.lambda.list_functions().into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -66,6 +69,9 @@ mod tests {
         let a = parse_lambda_time("2026-11-22T03:12:13.748+0000").unwrap();
         let b = parse_lambda_time("2026-11-22T03:12:13.748000000Z").unwrap();
         assert_eq!(a, b);
-        assert_eq!(a.duration_since(UNIX_EPOCH).unwrap(), Duration::from_millis(1_795_317_133_748));
+        assert_eq!(
+            a.duration_since(UNIX_EPOCH).unwrap(),
+            Duration::from_millis(1_795_317_133_748)
+        );
     }
 }

@@ -4,7 +4,10 @@ use super::Clients;
 use crate::config::{Selector, deployments::selected};
 use crate::model::{LogGroupRow, Problem};
 
-pub async fn log_groups(c: &Clients, selector: Option<&Selector>) -> Result<Vec<LogGroupRow>, Problem> {
+pub async fn log_groups(
+    c: &Clients,
+    selector: Option<&Selector>,
+) -> Result<Vec<LogGroupRow>, Problem> {
     let prefixes: Vec<Option<&str>> = match selector {
         Some(Selector::Prefix(p)) => vec![Some(p.as_str())],
         // DescribeLogGroups has no name list; ask by each name as a prefix.

@@ -142,7 +142,9 @@ pub async fn fetch(
         Request::Stacks => Response::Stacks(cloudformation::stacks(c, r.stacks.as_ref()).await?),
         Request::Functions => Response::Functions(lambda::functions(c, r.lambdas.as_ref()).await?),
         Request::Queues => Response::Queues(sqs::queues(c, r.queues.as_ref()).await?),
-        Request::LogGroups => Response::LogGroups(logs::log_groups(c, r.log_groups.as_ref()).await?),
+        Request::LogGroups => {
+            Response::LogGroups(logs::log_groups(c, r.log_groups.as_ref()).await?)
+        }
         Request::Domain => Response::Domain(match &r.opensearch_domain {
             Some(name) => Some(opensearch::domain(c, name).await?),
             None => None,

@@ -41,7 +41,11 @@ pub async fn queues(c: &Clients, selector: Option<&Selector>) -> Result<Vec<Queu
                 Err(e) => {
                     let p = c.ctx.problem("GetQueueAttributes", &e);
                     // Deleted between the list and this call: leave it out.
-                    return if p.kind == ProblemKind::NotFound { Ok(None) } else { Err(p) };
+                    return if p.kind == ProblemKind::NotFound {
+                        Ok(None)
+                    } else {
+                        Err(p)
+                    };
                 }
             };
             Ok(Some(row(&url, &attrs)))

@@ -12,7 +12,11 @@ use crate::config::{self, Diagnostic, Loaded};
 use crate::runtime::Runtime;
 
 #[derive(Debug, Parser)]
-#[command(name = "opsdeck", version, about = "A terminal operations console for AWS deployments")]
+#[command(
+    name = "opsdeck",
+    version,
+    about = "A terminal operations console for AWS deployments"
+)]
 pub struct Cli {
     /// Config file (else $OPSDECK_CONFIG, else the platform config dir).
     #[arg(long, global = true, value_name = "FILE")]
@@ -90,9 +94,10 @@ pub fn load(cli: &Cli) -> Loaded {
     let env = std::env::var_os("OPSDECK_CONFIG").map(PathBuf::from);
     let source = config::locate(cli.config.as_deref(), env.as_deref());
     let mut loaded = config::load(source.as_ref());
-    let file = source
-        .as_ref()
-        .map_or_else(|| PathBuf::from("(command line)"), |s| s.path().to_path_buf());
+    let file = source.as_ref().map_or_else(
+        || PathBuf::from("(command line)"),
+        |s| s.path().to_path_buf(),
+    );
     if let Some(url) = &cli.endpoint_url {
         if url::Url::parse(url).is_err() {
             loaded.diagnostics.push(
@@ -120,7 +125,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         let loaded = load(&cli);
         let mut out = std::io::stdout().lock();
         for a in Action::ALL {
-            writeln!(out, "{:<20} {:<22} {}", a.name(), loaded.keymap.describe(*a), a.description())?;
+            writeln!(
+                out,
+                "{:<20} {:<22} {}",
+                a.name(),
+                loaded.keymap.describe(*a),
+                a.description()
+            )?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -149,11 +160,11 @@ fn check_config(cli: &Cli) -> Result<ExitCode> {
     for d in &loaded.diagnostics {
         writeln!(err, "{d}")?;
     }
-    if let Some(name) = &cli.deployment {
-        if loaded.config.deployment(name).is_none() {
-            writeln!(err, "error: --deployment `{name}` is not in the config")?;
-            return Ok(ExitCode::FAILURE);
-        }
+    if let Some(name) = &cli.deployment
+        && loaded.config.deployment(name).is_none()
+    {
+        writeln!(err, "error: --deployment `{name}` is not in the config")?;
+        return Ok(ExitCode::FAILURE);
     }
     if loaded.has_errors() {
         let n = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
@@ -168,7 +179,11 @@ fn check_config(cli: &Cli) -> Result<ExitCode> {
     println!(
         "config OK: {} deployment{} ({where_}), theme `{}`, keymap `{}`",
         loaded.config.deployments.len(),
-        if loaded.config.deployments.len() == 1 { "" } else { "s" },
+        if loaded.config.deployments.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
         loaded.config.theme,
         loaded.config.keymap,
     );
@@ -223,17 +238,23 @@ async fn sandbox(cli: &Cli, cmd: &SandboxCommand) -> Result<ExitCode> {
 /// Logs go to a file, never to the terminal the console draws on:
 /// `$OPSDECK_LOG`, else `opsdeck.log` in the platform state/data dir.
 fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let path = std::env::var_os("OPSDECK_LOG").map(PathBuf::from).or_else(|| {
-        directories::ProjectDirs::from("", "", "opsdeck").map(|d| {
-            d.state_dir()
-                .unwrap_or_else(|| d.data_local_dir())
-                .join("opsdeck.log")
-        })
-    })?;
+    let path = std::env::var_os("OPSDECK_LOG")
+        .map(PathBuf::from)
+        .or_else(|| {
+            directories::ProjectDirs::from("", "", "opsdeck").map(|d| {
+                d.state_dir()
+                    .unwrap_or_else(|| d.data_local_dir())
+                    .join("opsdeck.log")
+            })
+        })?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).ok()?;
     }
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = tracing_subscriber::EnvFilter::try_from_env("OPSDECK_LOG_LEVEL")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("opsdeck=info"));

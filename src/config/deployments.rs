@@ -103,7 +103,10 @@ impl Deployment {
 
 /// True for `http(s)://127.x.x.x`, `localhost` and `[::1]` URLs.
 pub fn is_loopback_url(url: &str) -> bool {
-    match url::Url::parse(url).ok().and_then(|u| u.host().map(|h| h.to_owned())) {
+    match url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -212,7 +215,8 @@ impl Checker<'_> {
         if let Some(region) = &raw.region {
             let r = region.get_ref();
             let plausible = !r.is_empty()
-                && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                && r.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             if !plausible {
                 self.error(
                     region,
@@ -231,7 +235,10 @@ impl Checker<'_> {
                 ),
             }
         }
-        let sandbox = raw.sandbox_credentials.as_ref().is_some_and(|s| *s.get_ref());
+        let sandbox = raw
+            .sandbox_credentials
+            .as_ref()
+            .is_some_and(|s| *s.get_ref());
         if let Some(flag) = raw.sandbox_credentials.as_ref().filter(|s| *s.get_ref()) {
             let loopback = raw
                 .endpoint_url
@@ -394,7 +401,10 @@ opensearch_domain = "azul-index-dev"
             d.resources.lambdas,
             Some(Selector::Names(vec!["azul-indexer-dev".into()]))
         );
-        assert_eq!(d.resources.opensearch_domain.as_deref(), Some("azul-index-dev"));
+        assert_eq!(
+            d.resources.opensearch_domain.as_deref(),
+            Some("azul-index-dev")
+        );
     }
 
     #[test]

@@ -62,7 +62,10 @@ impl FromStr for KeyBinding {
         let mut modifiers = KeyModifiers::NONE;
         let mut rest = s;
         // "-" alone is a key; "ctrl--" is ctrl plus minus.
-        while let Some((m, tail)) = rest.split_once('-').filter(|(m, t)| !m.is_empty() && !t.is_empty()) {
+        while let Some((m, tail)) = rest
+            .split_once('-')
+            .filter(|(m, t)| !m.is_empty() && !t.is_empty())
+        {
             modifiers |= match m.to_ascii_lowercase().as_str() {
                 "ctrl" | "c" => KeyModifiers::CONTROL,
                 "alt" | "a" | "meta" => KeyModifiers::ALT,
@@ -222,7 +225,9 @@ fn parse_layer(source: &str, file: &Path, diags: &mut Vec<Diagnostic>) -> Option
         for key in keys.into_inner() {
             match key.get_ref().parse::<KeyBinding>() {
                 Ok(k) => {
-                    if let Some((other, other_line)) = seen.get(&k).copied().filter(|(a, _)| *a != action) {
+                    if let Some((other, other_line)) =
+                        seen.get(&k).copied().filter(|(a, _)| *a != action)
+                    {
                         diags.push(
                             Diagnostic::error(
                                 file,
@@ -239,7 +244,9 @@ fn parse_layer(source: &str, file: &Path, diags: &mut Vec<Diagnostic>) -> Option
                 Err(e) => diags.push(
                     Diagnostic::error(file, e)
                         .at(source, Some(key.span()))
-                        .help("keys look like \"q\", \"ctrl-c\", \"shift-tab\", \"pagedown\", \"f5\""),
+                        .help(
+                            "keys look like \"q\", \"ctrl-c\", \"shift-tab\", \"pagedown\", \"f5\"",
+                        ),
                 ),
             }
         }
@@ -267,7 +274,9 @@ fn apply(keymap: &mut Keymap, layer: Layer, diags: &mut Vec<Diagnostic>) {
                     &layer.file,
                     format!("key `{key}` now runs `{action}`; it no longer runs `{other}`"),
                 )
-                .help(format!("if that is intended, also bind `{other}` explicitly without `{key}`"));
+                .help(format!(
+                    "if that is intended, also bind `{other}` explicitly without `{key}`"
+                ));
                 d.line = line;
                 d.column = column;
                 diags.push(d);
@@ -285,10 +294,10 @@ pub fn load(name: &str, user: Option<&(PathBuf, String)>) -> (Keymap, Vec<Diagno
         PathBuf::from("keymaps/default.toml"),
         builtin("default").unwrap_or_default(),
     )];
-    if name != "default" {
-        if let Some(text) = builtin(name) {
-            layers.push((PathBuf::from(format!("keymaps/{name}.toml")), text));
-        }
+    if name != "default"
+        && let Some(text) = builtin(name)
+    {
+        layers.push((PathBuf::from(format!("keymaps/{name}.toml")), text));
     }
     if let Some((path, text)) = user {
         layers.push((path.clone(), text.as_str()));
@@ -311,7 +320,18 @@ mod tests {
 
     #[test]
     fn key_names_parse_and_print_back() {
-        for s in ["q", "ctrl-c", "shift-tab", "pagedown", "f5", "?", "G", "-", "ctrl--", "space"] {
+        for s in [
+            "q",
+            "ctrl-c",
+            "shift-tab",
+            "pagedown",
+            "f5",
+            "?",
+            "G",
+            "-",
+            "ctrl--",
+            "space",
+        ] {
             assert_eq!(key(s).to_string(), s, "{s}");
         }
         assert_eq!(key("backtab"), key("shift-tab"));
@@ -343,12 +363,22 @@ mod tests {
 
     #[test]
     fn taking_a_key_from_another_action_is_reported() {
-        let user = (PathBuf::from("keymap.toml"), "[keys]\nquit = [\"j\"]\n".to_string());
+        let user = (
+            PathBuf::from("keymap.toml"),
+            "[keys]\nquit = [\"j\"]\n".to_string(),
+        );
         let (km, diags) = load("default", Some(&user));
-        assert_eq!(km.action_for(KeyEvent::from(KeyCode::Char('j'))), Some(Action::Quit));
+        assert_eq!(
+            km.action_for(KeyEvent::from(KeyCode::Char('j'))),
+            Some(Action::Quit)
+        );
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].line, 2);
-        assert!(diags[0].message.contains("no longer runs `down`"), "{}", diags[0]);
+        assert!(
+            diags[0].message.contains("no longer runs `down`"),
+            "{}",
+            diags[0]
+        );
     }
 
     #[test]
@@ -358,6 +388,9 @@ mod tests {
             "[keys]\nquit = [\"x\"]\nrefresh = [\"x\"]\n".to_string(),
         );
         let (_, diags) = load("default", Some(&user));
-        assert!(diags.iter().any(|d| d.is_error() && d.line == 3), "{diags:?}");
+        assert!(
+            diags.iter().any(|d| d.is_error() && d.line == 3),
+            "{diags:?}"
+        );
     }
 }

@@ -93,7 +93,9 @@ pub fn load(source: Option<&Source>) -> Loaded {
             }
         }
     };
-    let dir = source.and_then(|s| s.path().parent()).map(Path::to_path_buf);
+    let dir = source
+        .and_then(|s| s.path().parent())
+        .map(Path::to_path_buf);
     let mut user_file = |name: &str| {
         dir.as_ref()
             .map(|d| d.join(name))
@@ -163,7 +165,10 @@ fn hint_for(message: &str) -> Option<String> {
     if message.contains("duplicate key") {
         return Some("each key may appear once per table; remove one".into());
     }
-    if message.starts_with("invalid") || message.starts_with("expected") || message.starts_with("unclosed") {
+    if message.starts_with("invalid")
+        || message.starts_with("expected")
+        || message.starts_with("unclosed")
+    {
         return Some("this is not valid TOML: check the quotes and brackets here".into());
     }
     None

@@ -139,14 +139,21 @@ fn builtin_chain(name: &str, diags: &mut Vec<Diagnostic>) -> Vec<Layer> {
         }
         let Some(text) = builtin(&name) else { break };
         let file = PathBuf::from(format!("themes/{name}.toml"));
-        let Some(layer) = parse(&file, text, diags) else { break };
+        let Some(layer) = parse(&file, text, diags) else {
+            break;
+        };
         next = layer.raw.inherits.as_ref().map(|s| s.get_ref().clone());
         chain.insert(0, layer);
     }
     chain
 }
 
-fn color(value: &Spanned<String>, palette: &HashMap<String, Color>, layer: &Layer, diags: &mut Vec<Diagnostic>) -> Option<Color> {
+fn color(
+    value: &Spanned<String>,
+    palette: &HashMap<String, Color>,
+    layer: &Layer,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Color> {
     let v = value.get_ref();
     if let Some(c) = palette.get(v) {
         return Some(*c);
@@ -164,7 +171,11 @@ fn color(value: &Spanned<String>, palette: &HashMap<String, Color>, layer: &Laye
     }
 }
 
-fn modifier(value: &Spanned<String>, layer: &Layer, diags: &mut Vec<Diagnostic>) -> Option<Modifier> {
+fn modifier(
+    value: &Spanned<String>,
+    layer: &Layer,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Modifier> {
     let m = match value.get_ref().as_str() {
         "bold" => Modifier::BOLD,
         "dim" => Modifier::DIM,
@@ -190,12 +201,19 @@ fn unknown_slot(layer: &Layer, name: &Spanned<String>) -> Diagnostic {
         Some(s) => format!("did you mean `{s}`?"),
         None => format!(
             "slots: {}",
-            Slot::ALL.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+            Slot::ALL
+                .iter()
+                .map(|s| s.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
-    Diagnostic::error(&layer.file, format!("unknown style slot `{}`", name.get_ref()))
-        .at(&layer.source, Some(name.span()))
-        .help(help)
+    Diagnostic::error(
+        &layer.file,
+        format!("unknown style slot `{}`", name.get_ref()),
+    )
+    .at(&layer.source, Some(name.span()))
+    .help(help)
 }
 
 /// Builds the theme `name`, with the user's `theme.toml` on top.
@@ -208,9 +226,12 @@ pub fn load(name: &str, user: Option<&(PathBuf, String)>) -> (Theme, Vec<Diagnos
         Some(inherits) => {
             if let Some(l) = &user_layer {
                 diags.push(
-                    Diagnostic::error(&l.file, format!("unknown theme `{}` to inherit", inherits.get_ref()))
-                        .at(&l.source, Some(inherits.span()))
-                        .help(format!("built-in themes: {}", BUILTIN_NAMES.join(", "))),
+                    Diagnostic::error(
+                        &l.file,
+                        format!("unknown theme `{}` to inherit", inherits.get_ref()),
+                    )
+                    .at(&l.source, Some(inherits.span()))
+                    .help(format!("built-in themes: {}", BUILTIN_NAMES.join(", "))),
                 );
             }
             name.to_string()
@@ -229,7 +250,11 @@ pub fn load(name: &str, user: Option<&(PathBuf, String)>) -> (Theme, Vec<Diagnos
             raw_palette.insert(key, (layer, value));
         }
         for (slot_name, raw) in &layer.raw.styles {
-            match Slot::ALL.iter().copied().find(|s| s.name() == slot_name.get_ref()) {
+            match Slot::ALL
+                .iter()
+                .copied()
+                .find(|s| s.name() == slot_name.get_ref())
+            {
                 Some(slot) => {
                     raw_styles.insert(slot, (layer, raw));
                 }
@@ -247,10 +272,18 @@ pub fn load(name: &str, user: Option<&(PathBuf, String)>) -> (Theme, Vec<Diagnos
     let mut styles: HashMap<Slot, Style> = HashMap::new();
     for (slot, (layer, raw)) in raw_styles {
         let mut style = Style::default();
-        if let Some(fg) = raw.fg.as_ref().and_then(|v| color(v, &palette, layer, &mut diags)) {
+        if let Some(fg) = raw
+            .fg
+            .as_ref()
+            .and_then(|v| color(v, &palette, layer, &mut diags))
+        {
             style = style.fg(fg);
         }
-        if let Some(bg) = raw.bg.as_ref().and_then(|v| color(v, &palette, layer, &mut diags)) {
+        if let Some(bg) = raw
+            .bg
+            .as_ref()
+            .and_then(|v| color(v, &palette, layer, &mut diags))
+        {
             style = style.bg(bg);
         }
         for m in &raw.modifiers {
@@ -302,7 +335,10 @@ mod tests {
         );
         let (_, diags) = load("default", Some(&user));
         assert_eq!(diags.len(), 2, "{diags:?}");
-        assert_eq!((diags[0].line, diags[0].help.as_deref()), (2, Some("did you mean `error`?")));
+        assert_eq!(
+            (diags[0].line, diags[0].help.as_deref()),
+            (2, Some("did you mean `error`?"))
+        );
         assert_eq!(diags[1].line, 3);
     }
 

@@ -45,7 +45,13 @@ fn app_line(rng: &mut fastrand::Rng, function: &str, request_id: &str) -> String
                 "Queue depth above threshold: 1200 messages",
             ],
         ),
-        "DEBUG" => pick(rng, &["cache hit ratio 0.93", "opened connection pool (8 connections)"]),
+        "DEBUG" => pick(
+            rng,
+            &[
+                "cache hit ratio 0.93",
+                "opened connection pool (8 connections)",
+            ],
+        ),
         _ => pick(
             rng,
             &[
@@ -75,7 +81,9 @@ fn pick<'a>(rng: &mut fastrand::Rng, options: &[&'a str]) -> &'a str {
 
 fn uuid_like(rng: &mut fastrand::Rng) -> String {
     let hex = |rng: &mut fastrand::Rng, n: usize| -> String {
-        (0..n).map(|_| char::from_digit(rng.u32(0..16), 16).unwrap_or('0')).collect()
+        (0..n)
+            .map(|_| char::from_digit(rng.u32(0..16), 16).unwrap_or('0'))
+            .collect()
     };
     format!(
         "{}-{}-{}-{}-{}",

@@ -142,7 +142,9 @@ pub async fn seed(d: &Deployment, out: &mut impl Write) -> Result<()> {
 
 /// moto runs Lambda code in Docker unless told not to; we only list functions.
 async fn configure_moto_lambda(d: &Deployment) {
-    let Some(endpoint) = &d.endpoint_url else { return };
+    let Some(endpoint) = &d.endpoint_url else {
+        return;
+    };
     // Best effort: a plain HTTP POST on loopback; the SDK has no call for it.
     let url = format!("{}/moto-api/config", endpoint.trim_end_matches('/'));
     let body = r#"{"lambda": {"use_docker": false}}"#;
@@ -173,7 +175,13 @@ async fn post_json(url: &str, body: &str) -> std::io::Result<()> {
 
 async fn seed_stacks(c: &Clients, env: &str) -> Result<String> {
     for (name, template) in stacks(env) {
-        let exists = c.cloudformation.describe_stacks().stack_name(&name).send().await.is_ok();
+        let exists = c
+            .cloudformation
+            .describe_stacks()
+            .stack_name(&name)
+            .send()
+            .await
+            .is_ok();
         if !exists {
             c.cloudformation
                 .create_stack()
@@ -188,12 +196,21 @@ async fn seed_stacks(c: &Clients, env: &str) -> Result<String> {
     }
     // An update, so the stack list shows UPDATE_COMPLETE next to CREATE_COMPLETE.
     let core = format!("{env}-core");
-    let out = c.cloudformation.describe_stacks().stack_name(&core).send().await?;
-    let stack = out.stacks().first().ok_or_else(|| eyre!("stack {core} vanished"))?;
+    let out = c
+        .cloudformation
+        .describe_stacks()
+        .stack_name(&core)
+        .send()
+        .await?;
+    let stack = out
+        .stacks()
+        .first()
+        .ok_or_else(|| eyre!("stack {core} vanished"))?;
     if stack.stack_status() == Some(&StackStatus::CreateComplete) {
         // A new description is a real change; an identical template is refused.
         let mut template: serde_json::Value = serde_json::from_str(&stacks(env).swap_remove(0).1)?;
-        template["Description"] = format!("{env}: shared IAM role for the service functions (rev 2)").into();
+        template["Description"] =
+            format!("{env}: shared IAM role for the service functions (rev 2)").into();
         let template = template.to_string();
         c.cloudformation
             .update_stack()
@@ -211,7 +228,12 @@ async fn seed_stacks(c: &Clients, env: &str) -> Result<String> {
             .wrap_err_with(|| format!("updating stack {core}"))?;
         wait_for_stack(c, &core).await?;
     }
-    let out = c.cloudformation.describe_stacks().stack_name(&core).send().await?;
+    let out = c
+        .cloudformation
+        .describe_stacks()
+        .stack_name(&core)
+        .send()
+        .await?;
     out.stacks()
         .first()
         .and_then(|s| {
@@ -226,7 +248,12 @@ async fn seed_stacks(c: &Clients, env: &str) -> Result<String> {
 
 async fn wait_for_stack(c: &Clients, name: &str) -> Result<()> {
     for _ in 0..100 {
-        let out = c.cloudformation.describe_stacks().stack_name(name).send().await?;
+        let out = c
+            .cloudformation
+            .describe_stacks()
+            .stack_name(name)
+            .send()
+            .await?;
         let status = out
             .stacks()
             .first()
@@ -260,7 +287,13 @@ async fn seed_functions(c: &Clients, env: &str, role_arn: &str) -> Result<()> {
     let code = function_zip()?;
     for (suffix, memory, timeout, reserved) in FUNCTIONS {
         let name = format!("{env}-{suffix}");
-        let exists = c.lambda.get_function().function_name(&name).send().await.is_ok();
+        let exists = c
+            .lambda
+            .get_function()
+            .function_name(&name)
+            .send()
+            .await
+            .is_ok();
         if !exists {
             c.lambda
                 .create_function()
@@ -271,7 +304,11 @@ async fn seed_functions(c: &Clients, env: &str, role_arn: &str) -> Result<()> {
                 .memory_size(*memory)
                 .timeout(*timeout)
                 .description(format!("{env} {suffix}"))
-                .code(FunctionCode::builder().zip_file(Blob::new(code.clone())).build())
+                .code(
+                    FunctionCode::builder()
+                        .zip_file(Blob::new(code.clone()))
+                        .build(),
+                )
                 .send()
                 .await
                 .wrap_err_with(|| format!("creating function {name}"))?;
@@ -307,7 +344,8 @@ async fn seed_queues(c: &Clients, env: &str) -> Result<()> {
                 .unwrap_or_default()
                 .to_string();
             let dlq_arn = queue_arn(c, &dlq_url).await?;
-            let policy = serde_json::json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5 });
+            let policy =
+                serde_json::json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5 });
             req = req.attributes(QueueAttributeName::RedrivePolicy, policy.to_string());
         }
         let url = req
@@ -336,7 +374,12 @@ async fn seed_queues(c: &Clients, env: &str) -> Result<()> {
         }
         for i in 0..(visible + in_flight) {
             let body = serde_json::json!({ "kind": suffix, "seq": i, "bundle": format!("{:08x}", i * 7919) });
-            c.sqs.send_message().queue_url(&url).message_body(body.to_string()).send().await?;
+            c.sqs
+                .send_message()
+                .queue_url(&url)
+                .message_body(body.to_string())
+                .send()
+                .await?;
         }
         for i in 0..*delayed {
             c.sqs
@@ -398,7 +441,10 @@ async fn seed_logs(c: &Clients, env: &str) -> Result<usize> {
         let mut events = Vec::new();
         for i in 0..invocations {
             let t = start + (end - start) * i / invocations;
-            for (j, line) in lines::invocation(&mut rng, &format!("{env}-{suffix}")).into_iter().enumerate() {
+            for (j, line) in lines::invocation(&mut rng, &format!("{env}-{suffix}"))
+                .into_iter()
+                .enumerate()
+            {
                 events.push(
                     InputLogEvent::builder()
                         .timestamp(t + j as i64)
@@ -422,29 +468,43 @@ async fn seed_logs(c: &Clients, env: &str) -> Result<usize> {
 async fn ensure_stream(c: &Clients, group: &str, stream: &str) -> Result<()> {
     use aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupError;
     use aws_sdk_cloudwatchlogs::operation::create_log_stream::CreateLogStreamError;
-    if let Err(e) = c.logs.create_log_group().log_group_name(group).send().await {
-        if !matches!(e.as_service_error(), Some(CreateLogGroupError::ResourceAlreadyExistsException(_))) {
-            return Err(e).wrap_err_with(|| format!("creating log group {group}"));
-        }
+    // Creating what exists already is fine: seeding runs again on every demo.
+    let group_created = c.logs.create_log_group().log_group_name(group).send().await;
+    if let Err(e) = group_created
+        && !matches!(
+            e.as_service_error(),
+            Some(CreateLogGroupError::ResourceAlreadyExistsException(_))
+        )
+    {
+        return Err(e).wrap_err_with(|| format!("creating log group {group}"));
     }
-    if let Err(e) = c
+    let stream_created = c
         .logs
         .create_log_stream()
         .log_group_name(group)
         .log_stream_name(stream)
         .send()
-        .await
+        .await;
+    if let Err(e) = stream_created
+        && !matches!(
+            e.as_service_error(),
+            Some(CreateLogStreamError::ResourceAlreadyExistsException(_))
+        )
     {
-        if !matches!(e.as_service_error(), Some(CreateLogStreamError::ResourceAlreadyExistsException(_))) {
-            return Err(e).wrap_err_with(|| format!("creating log stream {group} {stream}"));
-        }
+        return Err(e).wrap_err_with(|| format!("creating log stream {group} {stream}"));
     }
     Ok(())
 }
 
 async fn seed_domain(c: &Clients, env: &str) -> Result<()> {
     let name = format!("{env}-index");
-    if c.opensearch.describe_domain().domain_name(&name).send().await.is_ok() {
+    if c.opensearch
+        .describe_domain()
+        .domain_name(&name)
+        .send()
+        .await
+        .is_ok()
+    {
         return Ok(());
     }
     c.opensearch
@@ -492,7 +552,12 @@ pub async fn follow(deployments: &[Deployment], rate: f64) -> Result<()> {
         let events: Result<Vec<_>, _> = lines::invocation(&mut rng, &format!("{env}-{suffix}"))
             .into_iter()
             .enumerate()
-            .map(|(j, line)| InputLogEvent::builder().timestamp(t + j as i64).message(line).build())
+            .map(|(j, line)| {
+                InputLogEvent::builder()
+                    .timestamp(t + j as i64)
+                    .message(line)
+                    .build()
+            })
             .collect();
         let sent = c
             .logs

@@ -25,7 +25,9 @@ pub fn until_label_changes(d: Duration) -> Duration {
         _ => 86_400,
     };
     let next = (s / step + 1) * step;
-    Duration::from_secs(next).saturating_sub(d).max(Duration::from_millis(50))
+    Duration::from_secs(next)
+        .saturating_sub(d)
+        .max(Duration::from_millis(50))
 }
 
 /// Age of a wall-clock time relative to `now`, tolerating clock skew.
@@ -71,8 +73,14 @@ mod tests {
         assert_eq!(ago(Duration::from_secs(3)), "just now");
         assert_eq!(ago(Duration::from_secs(27)), "20s ago");
         assert_eq!(ago(Duration::from_secs(125)), "2m ago");
-        assert_eq!(until_label_changes(Duration::from_secs(27)), Duration::from_secs(3));
-        assert_eq!(until_label_changes(Duration::from_secs(125)), Duration::from_secs(55));
+        assert_eq!(
+            until_label_changes(Duration::from_secs(27)),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            until_label_changes(Duration::from_secs(125)),
+            Duration::from_secs(55)
+        );
     }
 
     #[test]

@@ -11,7 +11,10 @@ use crate::config::theme::Slot;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let t = &state.theme;
-    let session = state.session.as_ref().filter(|_| state.screen == Screen::Console);
+    let session = state
+        .session
+        .as_ref()
+        .filter(|_| state.screen == Screen::Console);
     let Some(s) = session else {
         let line = Line::from(vec![
             Span::styled(" opsdeck ", t.style(Slot::Title)),
@@ -21,10 +24,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         return;
     };
     let d = &s.deployment;
-    let base = if d.protected { t.style(Slot::Protected) } else { Style::default() };
-    let muted = if d.protected { base } else { t.style(Slot::Muted) };
+    let base = if d.protected {
+        t.style(Slot::Protected)
+    } else {
+        Style::default()
+    };
+    let muted = if d.protected {
+        base
+    } else {
+        t.style(Slot::Muted)
+    };
     let mut spans = vec![
-        Span::styled(" opsdeck ", if d.protected { base } else { t.style(Slot::Title) }),
+        Span::styled(
+            " opsdeck ",
+            if d.protected {
+                base
+            } else {
+                t.style(Slot::Title)
+            },
+        ),
         Span::styled(format!(" {} ", d.name), base.patch(t.style(Slot::Header))),
     ];
     if d.protected {
@@ -46,7 +64,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     match (&s.identity, s.credentials_problem()) {
         (_, Some(p)) => {
             spans.push(Span::styled(format!(" {} ", facts.join(" · ")), muted));
-            spans.push(Span::styled(format!("✗ {}", p.message), t.style(Slot::Error)));
+            spans.push(Span::styled(
+                format!("✗ {}", p.message),
+                t.style(Slot::Error),
+            ));
         }
         (Some(id), None) => {
             facts.push(format!("account {}", id.account));
@@ -75,7 +96,11 @@ pub fn tabs(frame: &mut Frame, area: Rect, state: &State, s: &Session) -> Vec<(R
         if s.fetch(*panel).error.is_some() {
             label.push_str(" ✗");
         }
-        let style = if *panel == s.focus { t.style(Slot::TabActive) } else { t.style(Slot::Tab) };
+        let style = if *panel == s.focus {
+            t.style(Slot::TabActive)
+        } else {
+            t.style(Slot::Tab)
+        };
         let width = label.chars().count() as u16;
         hits.push((Rect::new(x, area.y, width, 1).intersection(area), *panel));
         x += width + 3;

@@ -32,7 +32,10 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn read_only(state: &State) -> bool {
-    state.session.as_ref().is_some_and(|s| s.deployment.read_only)
+    state
+        .session
+        .as_ref()
+        .is_some_and(|s| s.deployment.read_only)
 }
 
 /// Help is generated from the action table and the active keymap.
@@ -57,7 +60,14 @@ fn help(frame: &mut Frame, state: &State, scroll: usize) {
             let keys = state.keymap.describe(*a);
             Line::from(vec![
                 Span::styled(
-                    format!(" {:<20}", if keys.is_empty() { "(unbound)".into() } else { keys }),
+                    format!(
+                        " {:<20}",
+                        if keys.is_empty() {
+                            "(unbound)".into()
+                        } else {
+                            keys
+                        }
+                    ),
                     t.style(Slot::Key),
                 ),
                 Span::styled(format!("{:<20}", a.name()), t.style(Slot::Muted)),
@@ -66,7 +76,10 @@ fn help(frame: &mut Frame, state: &State, scroll: usize) {
         })
         .collect();
     let max = lines.len().saturating_sub(usize::from(inner.height));
-    frame.render_widget(Paragraph::new(lines).scroll((scroll.min(max) as u16, 0)), inner);
+    frame.render_widget(
+        Paragraph::new(lines).scroll((scroll.min(max) as u16, 0)),
+        inner,
+    );
 }
 
 fn palette(frame: &mut Frame, state: &State, input: &str, selected: usize) {
@@ -79,7 +92,11 @@ fn palette(frame: &mut Frame, state: &State, input: &str, selected: usize) {
         ..centered(full, 70, height)
     };
     frame.render_widget(Clear, area);
-    let block = widgets::block(state, Line::styled(" Commands ", t.style(Slot::Title)), true);
+    let block = widgets::block(
+        state,
+        Line::styled(" Commands ", t.style(Slot::Title)),
+        true,
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [prompt, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
@@ -103,11 +120,18 @@ fn palette(frame: &mut Frame, state: &State, input: &str, selected: usize) {
                 Span::styled(format!("{:<36}", a.description()), t.style(Slot::Muted)),
                 Span::styled(state.keymap.describe(*a), t.style(Slot::Key)),
             ]);
-            if i == selected { line.style(t.style(Slot::Selection)) } else { line }
+            if i == selected {
+                line.style(t.style(Slot::Selection))
+            } else {
+                line
+            }
         })
         .collect();
     if lines.is_empty() {
-        frame.render_widget(Paragraph::new(Line::styled(" no matching command", t.style(Slot::Muted))), list);
+        frame.render_widget(
+            Paragraph::new(Line::styled(" no matching command", t.style(Slot::Muted))),
+            list,
+        );
     } else {
         frame.render_widget(Paragraph::new(lines), list);
     }
@@ -129,7 +153,10 @@ fn problems(frame: &mut Frame, state: &State, scroll: usize) {
     frame.render_widget(block, area);
     let mut lines = Vec::new();
     if state.diagnostics.is_empty() {
-        lines.push(Line::styled("No problems: every file loaded cleanly.", t.style(Slot::Success)));
+        lines.push(Line::styled(
+            "No problems: every file loaded cleanly.",
+            t.style(Slot::Success),
+        ));
     }
     for d in &state.diagnostics {
         let slot = match d.severity {
@@ -151,7 +178,9 @@ fn problems(frame: &mut Frame, state: &State, scroll: usize) {
         }
     }
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll as u16, 0)),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll as u16, 0)),
         inner,
     );
 }

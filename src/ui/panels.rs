@@ -15,7 +15,13 @@ use crate::config::theme::{Slot, Theme};
 use crate::model::{Concurrency, Outcome};
 
 /// Draws the focused panel; returns the rectangle of its data rows.
-pub fn draw(frame: &mut Frame, area: Rect, state: &State, s: &Session, clock: Clock) -> Option<Rect> {
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    s: &Session,
+    clock: Clock,
+) -> Option<Rect> {
     if let Some(detail) = &s.detail {
         stack_detail(frame, area, state, s, detail, clock);
         return None;
@@ -35,11 +41,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, s: &Session, clock: Cl
         PanelId::Stacks => list_rows(&s.stacks, height, |r| {
             vec![
                 styled(r.name.clone(), t.style(Slot::Text)),
-                styled(r.status.clone(), outcome_style(t, Outcome::of_status(&r.status))),
+                styled(
+                    r.status.clone(),
+                    outcome_style(t, Outcome::of_status(&r.status)),
+                ),
                 styled(ago_since(r.updated, clock.wall), t.style(Slot::Muted)),
             ]
         })
-        .widths(vec![Constraint::Fill(3), Constraint::Length(28), Constraint::Length(14)]),
+        .widths(vec![
+            Constraint::Fill(3),
+            Constraint::Length(28),
+            Constraint::Length(14),
+        ]),
         PanelId::Functions => list_rows(&s.functions, height, |r| {
             let (text, slot) = match r.concurrency {
                 Concurrency::Unreserved => ("enabled".to_string(), Slot::Success),
@@ -49,8 +62,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, s: &Session, clock: Cl
             vec![
                 styled(r.name.clone(), t.style(Slot::Text)),
                 styled(opt(r.runtime.clone()), t.style(Slot::Muted)),
-                styled(r.memory_mb.map_or("–".into(), |m| format!("{m} MB")), t.style(Slot::Text)),
-                styled(r.timeout_s.map_or("–".into(), |s| format!("{s} s")), t.style(Slot::Text)),
+                styled(
+                    r.memory_mb.map_or("–".into(), |m| format!("{m} MB")),
+                    t.style(Slot::Text),
+                ),
+                styled(
+                    r.timeout_s.map_or("–".into(), |s| format!("{s} s")),
+                    t.style(Slot::Text),
+                ),
                 styled(ago_since(r.last_modified, clock.wall), t.style(Slot::Muted)),
                 styled(text, t.style(slot)),
             ]
@@ -66,13 +85,20 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, s: &Session, clock: Cl
         PanelId::Queues => list_rows(&s.queues, height, |r| {
             // Messages waiting in a dead-letter queue are what on-call looks for.
             let is_dlq = !r.dlq_of.is_empty();
-            let depth = if is_dlq && r.visible.unwrap_or(0) > 0 { Slot::Failed } else { Slot::Text };
+            let depth = if is_dlq && r.visible.unwrap_or(0) > 0 {
+                Slot::Failed
+            } else {
+                Slot::Text
+            };
             vec![
                 styled(r.name.clone(), t.style(Slot::Text)),
                 styled(opt(r.visible), t.style(depth)),
                 styled(opt(r.in_flight), t.style(Slot::Text)),
                 styled(opt(r.delayed), t.style(Slot::Text)),
-                styled(r.dead_letter_queue.clone().unwrap_or_default(), t.style(Slot::Muted)),
+                styled(
+                    r.dead_letter_queue.clone().unwrap_or_default(),
+                    t.style(Slot::Muted),
+                ),
                 styled(r.dlq_of.join(", "), t.style(Slot::Warning)),
             ]
         })
@@ -88,13 +114,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, s: &Session, clock: Cl
             vec![
                 styled(r.name.clone(), t.style(Slot::Text)),
                 styled(
-                    r.retention_days.map_or("never expire".into(), |d| format!("{d} days")),
+                    r.retention_days
+                        .map_or("never expire".into(), |d| format!("{d} days")),
                     t.style(Slot::Muted),
                 ),
-                styled(r.stored_bytes.map_or("–".into(), bytes), t.style(Slot::Text)),
+                styled(
+                    r.stored_bytes.map_or("–".into(), bytes),
+                    t.style(Slot::Text),
+                ),
             ]
         })
-        .widths(vec![Constraint::Fill(3), Constraint::Length(14), Constraint::Length(12)]),
+        .widths(vec![
+            Constraint::Fill(3),
+            Constraint::Length(14),
+            Constraint::Length(12),
+        ]),
         PanelId::Index => {
             index(frame, inner, state, s);
             return None;
@@ -135,11 +169,18 @@ fn list_rows<'a, T: Row>(
     cells: impl Fn(&T) -> Vec<Cell<'a>>,
 ) -> Built<'a> {
     // The offset is kept by update; clamp here so a resize never hides the selection.
-    let mut offset = list.offset.min(list.view.len().saturating_sub(height.max(1)));
+    let mut offset = list
+        .offset
+        .min(list.view.len().saturating_sub(height.max(1)));
     if list.selected >= offset + height.max(1) {
         offset = list.selected + 1 - height.max(1);
     }
-    let cells = list.visible_rows().skip(offset).take(height).map(cells).collect();
+    let cells = list
+        .visible_rows()
+        .skip(offset)
+        .take(height)
+        .map(cells)
+        .collect();
     Built {
         cells,
         selected: list.selected.checked_sub(offset),
@@ -150,20 +191,38 @@ fn list_rows<'a, T: Row>(
 fn columns_of(s: &Session) -> (&'static [&'static str], (usize, bool)) {
     use crate::model::{FunctionRow, LogGroupRow, QueueRow, StackRow};
     match s.focus {
-        PanelId::Stacks => (StackRow::COLUMNS, (s.stacks.sort_column, s.stacks.sort_reverse)),
-        PanelId::Functions => (FunctionRow::COLUMNS, (s.functions.sort_column, s.functions.sort_reverse)),
-        PanelId::Queues => (QueueRow::COLUMNS, (s.queues.sort_column, s.queues.sort_reverse)),
-        PanelId::LogGroups => (LogGroupRow::COLUMNS, (s.log_groups.sort_column, s.log_groups.sort_reverse)),
+        PanelId::Stacks => (
+            StackRow::COLUMNS,
+            (s.stacks.sort_column, s.stacks.sort_reverse),
+        ),
+        PanelId::Functions => (
+            FunctionRow::COLUMNS,
+            (s.functions.sort_column, s.functions.sort_reverse),
+        ),
+        PanelId::Queues => (
+            QueueRow::COLUMNS,
+            (s.queues.sort_column, s.queues.sort_reverse),
+        ),
+        PanelId::LogGroups => (
+            LogGroupRow::COLUMNS,
+            (s.log_groups.sort_column, s.log_groups.sort_reverse),
+        ),
         PanelId::Index => (&[], (0, false)),
     }
 }
 
 fn title<'a>(state: &State, s: &Session, fetch: &Fetch, clock: Clock) -> Line<'a> {
     let t = &state.theme;
-    let mut spans = vec![Span::styled(format!(" {} ", s.focus.title()), t.style(Slot::Title))];
+    let mut spans = vec![Span::styled(
+        format!(" {} ", s.focus.title()),
+        t.style(Slot::Title),
+    )];
     let filter = s.filter(s.focus);
     if !filter.is_empty() {
-        spans.push(Span::styled(format!("· filter “{filter}” "), t.style(Slot::Info)));
+        spans.push(Span::styled(
+            format!("· filter “{filter}” "),
+            t.style(Slot::Info),
+        ));
     }
     spans.push(Span::styled("· ", t.style(Slot::Muted)));
     spans.extend(freshness(t, fetch, clock));
@@ -187,7 +246,10 @@ fn freshness<'a>(t: &Theme, fetch: &Fetch, clock: Clock) -> Vec<Span<'a>> {
     }
     if fetch.error.is_some() {
         let lead = if spans.is_empty() { "" } else { " · " };
-        spans.push(Span::styled(format!("{lead}refresh failed"), t.style(Slot::Error)));
+        spans.push(Span::styled(
+            format!("{lead}refresh failed"),
+            t.style(Slot::Error),
+        ));
     }
     spans
 }
@@ -196,7 +258,10 @@ fn freshness<'a>(t: &Theme, fetch: &Fetch, clock: Clock) -> Vec<Span<'a>> {
 fn placeholder<'a>(state: &State, s: &Session, fetch: &Fetch) -> Option<Vec<Line<'a>>> {
     let t = &state.theme;
     if let Some(p) = &fetch.error {
-        let mut lines = vec![Line::styled(format!("✗ {}", p.message), t.style(Slot::Error))];
+        let mut lines = vec![Line::styled(
+            format!("✗ {}", p.message),
+            t.style(Slot::Error),
+        )];
         if fetch.is_loaded() {
             // Keep the rows; the error shows above them in the title and here.
             return None;
@@ -222,7 +287,10 @@ fn placeholder<'a>(state: &State, s: &Session, fetch: &Fetch) -> Option<Vec<Line
     let msg = if s.filter(s.focus).is_empty() {
         format!("No {what} match this deployment's configuration.")
     } else {
-        format!("No {what} match the filter “{}” (esc clears it).", s.filter(s.focus))
+        format!(
+            "No {what} match the filter “{}” (esc clears it).",
+            s.filter(s.focus)
+        )
     };
     Some(vec![Line::styled(msg, t.style(Slot::Muted))])
 }
@@ -262,7 +330,11 @@ fn index(frame: &mut Frame, area: Rect, state: &State, s: &Session) {
                 kv("Engine", opt(d.engine_version.clone()), t.style(Slot::Text)),
                 kv(
                     "Instances",
-                    format!("{} × {}", opt(d.instance_count), opt(d.instance_type.clone())),
+                    format!(
+                        "{} × {}",
+                        opt(d.instance_count),
+                        opt(d.instance_type.clone())
+                    ),
                     t.style(Slot::Text),
                 ),
                 kv("Endpoint", opt(d.endpoint.clone()), t.style(Slot::Text)),
@@ -273,9 +345,19 @@ fn index(frame: &mut Frame, area: Rect, state: &State, s: &Session) {
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn stack_detail(frame: &mut Frame, area: Rect, state: &State, s: &Session, view: &StackDetailView, clock: Clock) {
+fn stack_detail(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    s: &Session,
+    view: &StackDetailView,
+    clock: Clock,
+) {
     let t = &state.theme;
-    let mut spans = vec![Span::styled(format!(" Stack {} ", view.stack), t.style(Slot::Title))];
+    let mut spans = vec![Span::styled(
+        format!(" Stack {} ", view.stack),
+        t.style(Slot::Title),
+    )];
     spans.push(Span::styled("· ", t.style(Slot::Muted)));
     spans.extend(freshness(t, &view.fetch, clock));
     spans.push(Span::styled(" · esc back ", t.style(Slot::Muted)));
@@ -288,12 +370,22 @@ fn stack_detail(frame: &mut Frame, area: Rect, state: &State, s: &Session, view:
     if let Some(row) = s.stacks.rows.iter().find(|r| r.name == view.stack) {
         lines.push(Line::from(vec![
             Span::styled("Status          ", t.style(Slot::Muted)),
-            Span::styled(row.status.clone(), outcome_style(t, Outcome::of_status(&row.status))),
-            Span::styled(format!("  {}", row.status_reason.clone().unwrap_or_default()), t.style(Slot::Muted)),
+            Span::styled(
+                row.status.clone(),
+                outcome_style(t, Outcome::of_status(&row.status)),
+            ),
+            Span::styled(
+                format!("  {}", row.status_reason.clone().unwrap_or_default()),
+                t.style(Slot::Muted),
+            ),
         ]));
         lines.push(Line::from(vec![
             Span::styled("Last updated    ", t.style(Slot::Muted)),
-            Span::raw(format!("{} ({})", utc(row.updated), ago_since(row.updated, clock.wall))),
+            Span::raw(format!(
+                "{} ({})",
+                utc(row.updated),
+                ago_since(row.updated, clock.wall)
+            )),
         ]));
         if let Some(desc) = &row.description {
             lines.push(Line::from(vec![
@@ -326,16 +418,28 @@ fn stack_detail(frame: &mut Frame, area: Rect, state: &State, s: &Session, view:
     }
     lines.push(Line::raw(""));
     match (&view.detail, &view.fetch.error) {
-        (_, Some(p)) => lines.push(Line::styled(format!("✗ {}", p.message), t.style(Slot::Error))),
-        (None, None) => lines.push(Line::styled("loading resources and events…", t.style(Slot::Progress))),
+        (_, Some(p)) => lines.push(Line::styled(
+            format!("✗ {}", p.message),
+            t.style(Slot::Error),
+        )),
+        (None, None) => lines.push(Line::styled(
+            "loading resources and events…",
+            t.style(Slot::Progress),
+        )),
         (Some(detail), None) => {
             lines.push(heading("Resources"));
             for r in &detail.resources {
                 lines.push(Line::from(vec![
                     Span::styled(format!("  {:<28}", r.logical_id), t.style(Slot::Text)),
                     Span::styled(format!("{:<28}", r.kind), t.style(Slot::Muted)),
-                    Span::styled(format!("{:<20}", r.status), outcome_style(t, Outcome::of_status(&r.status))),
-                    Span::styled(r.physical_id.clone().unwrap_or_default(), t.style(Slot::Muted)),
+                    Span::styled(
+                        format!("{:<20}", r.status),
+                        outcome_style(t, Outcome::of_status(&r.status)),
+                    ),
+                    Span::styled(
+                        r.physical_id.clone().unwrap_or_default(),
+                        t.style(Slot::Muted),
+                    ),
                 ]));
             }
             lines.push(Line::raw(""));
@@ -344,7 +448,10 @@ fn stack_detail(frame: &mut Frame, area: Rect, state: &State, s: &Session, view:
                 lines.push(Line::from(vec![
                     Span::styled(format!("  {}  ", utc(e.time)), t.style(Slot::Muted)),
                     Span::styled(format!("{:<28}", e.logical_id), t.style(Slot::Text)),
-                    Span::styled(format!("{:<20}", e.status), outcome_style(t, Outcome::of_status(&e.status))),
+                    Span::styled(
+                        format!("{:<20}", e.status),
+                        outcome_style(t, Outcome::of_status(&e.status)),
+                    ),
                     Span::styled(e.reason.clone().unwrap_or_default(), t.style(Slot::Muted)),
                 ]));
             }

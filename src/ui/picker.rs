@@ -11,15 +11,23 @@ use crate::config::theme::Slot;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) -> Option<Rect> {
     let t = &state.theme;
-    let block = widgets::block(state, Line::styled(" Deployments ", t.style(Slot::Title)), true);
+    let block = widgets::block(
+        state,
+        Line::styled(" Deployments ", t.style(Slot::Title)),
+        true,
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if state.deployments.is_empty() {
         let text = vec![
             Line::styled("No deployments are configured.", t.style(Slot::Warning)),
             Line::raw(""),
-            Line::raw("Create ~/.config/opsdeck/config.toml (or pass --config FILE) with a [[deployment]]"),
-            Line::raw("table; config/example.toml documents every key. `opsdeck --check-config` checks it."),
+            Line::raw(
+                "Create ~/.config/opsdeck/config.toml (or pass --config FILE) with a [[deployment]]",
+            ),
+            Line::raw(
+                "table; config/example.toml documents every key. `opsdeck --check-config` checks it.",
+            ),
         ];
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), inner);
         return None;
@@ -29,8 +37,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) -> Option<Rect> {
         .iter()
         .map(|d| {
             let flags: Vec<Span> = [
-                d.protected.then(|| Span::styled(" protected ", t.style(Slot::Protected))),
-                d.read_only.then(|| Span::styled(" read-only ", t.style(Slot::ReadOnly))),
+                d.protected
+                    .then(|| Span::styled(" protected ", t.style(Slot::Protected))),
+                d.read_only
+                    .then(|| Span::styled(" read-only ", t.style(Slot::ReadOnly))),
             ]
             .into_iter()
             .flatten()
@@ -46,8 +56,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) -> Option<Rect> {
                     },
                     t.style(Slot::Muted),
                 ),
-                styled(d.region.clone().unwrap_or_else(|| "(from profile)".into()), t.style(Slot::Text)),
-                styled(d.endpoint_url.clone().unwrap_or_else(|| "AWS".into()), t.style(Slot::Muted)),
+                styled(
+                    d.region.clone().unwrap_or_else(|| "(from profile)".into()),
+                    t.style(Slot::Text),
+                ),
+                styled(
+                    d.endpoint_url.clone().unwrap_or_else(|| "AWS".into()),
+                    t.style(Slot::Muted),
+                ),
                 Cell::from(Line::from(flags)),
             ]
         })

@@ -18,8 +18,12 @@ pub fn block<'a>(state: &State, title: Line<'a>, focused: bool) -> Block<'a> {
         .as_ref()
         .is_some_and(|s| s.deployment.protected && state.screen == Screen::Console);
     let border = match (protected, focused) {
-        // A protected deployment's frame carries its accent everywhere.
-        (true, _) => t.style(Slot::Protected).bg(ratatui::style::Color::Reset),
+        // A protected deployment's frame carries its accent everywhere: the
+        // badge's background colour (its foreground is the badge's text).
+        (true, _) => {
+            let p = t.style(Slot::Protected);
+            Style::default().fg(p.bg.or(p.fg).unwrap_or(ratatui::style::Color::Red))
+        }
         (false, true) => t.style(Slot::BorderFocused),
         (false, false) => t.style(Slot::Border),
     };
@@ -75,7 +79,11 @@ pub fn table(frame: &mut Frame, area: Rect, state: &State, rows: Rows<'_>) -> Re
 /// The bottom line: the current message, or hints for the main keys.
 pub fn status_line(frame: &mut Frame, area: Rect, state: &State) {
     let t = &state.theme;
-    if let Some(s) = state.session.as_ref().filter(|s| s.editing_filter && state.screen == Screen::Console) {
+    if let Some(s) = state
+        .session
+        .as_ref()
+        .filter(|s| s.editing_filter && state.screen == Screen::Console)
+    {
         let line = Line::from(vec![
             Span::styled("/", t.style(Slot::Key)),
             Span::styled(format!("{}▏", s.filter(s.focus)), t.style(Slot::Input)),
@@ -90,7 +98,10 @@ pub fn status_line(frame: &mut Frame, area: Rect, state: &State) {
             Tone::Warning => Slot::Warning,
             Tone::Error => Slot::Error,
         };
-        frame.render_widget(Paragraph::new(Span::styled(m.text.clone(), t.style(slot))), area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(m.text.clone(), t.style(slot))),
+            area,
+        );
         return;
     }
     let hints: &[(Action, &str)] = match state.screen {
@@ -115,7 +126,9 @@ pub fn status_line(frame: &mut Frame, area: Rect, state: &State) {
     let mut spans = Vec::new();
     for (action, label) in hints {
         // Show the first key of each; an unbound action is left out.
-        let Some(key) = state.keymap.keys_for(*action).first() else { continue };
+        let Some(key) = state.keymap.keys_for(*action).first() else {
+            continue;
+        };
         if !spans.is_empty() {
             spans.push(Span::styled("  ", t.style(Slot::Muted)));
         }

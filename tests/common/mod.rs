@@ -31,7 +31,11 @@ fn moto_server() -> PathBuf {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A moto server for one test; killed when dropped (or when the test's thread ends).
@@ -47,7 +51,9 @@ impl Moto {
     }
 
     pub fn start_on(port: u16) -> Moto {
-        let log = std::fs::File::create(std::env::temp_dir().join(format!("opsdeck-moto-{port}.log"))).unwrap();
+        let log =
+            std::fs::File::create(std::env::temp_dir().join(format!("opsdeck-moto-{port}.log")))
+                .unwrap();
         let mut cmd = Command::new(moto_server());
         cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
@@ -74,7 +80,9 @@ impl Moto {
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if http_get(self.port, "/moto-api/").is_some_and(|r| r.starts_with("HTTP/1.1 200") || r.starts_with("HTTP/1.0 200")) {
+            if http_get(self.port, "/moto-api/")
+                .is_some_and(|r| r.starts_with("HTTP/1.1 200") || r.starts_with("HTTP/1.0 200"))
+            {
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -123,7 +131,11 @@ pub fn sandbox_deployments(endpoint: &str) -> Vec<Deployment> {
 }
 
 pub fn deployment(deployments: &[Deployment], name: &str) -> Deployment {
-    deployments.iter().find(|d| d.name == name).cloned().unwrap()
+    deployments
+        .iter()
+        .find(|d| d.name == name)
+        .cloned()
+        .unwrap()
 }
 
 /// A moto seeded with the sandbox's deployments.
