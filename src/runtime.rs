@@ -76,7 +76,8 @@ impl Runtime {
     }
 
     /// Runs the console until the user quits or a signal arrives.
-    pub async fn run(mut self, preselect: Option<&str>) -> Result<()> {
+    /// `started` is when the process started, for the first-frame log line.
+    pub async fn run(mut self, preselect: Option<&str>, started: Instant) -> Result<()> {
         let mut guard = terminal::enter()?;
         let mut input = EventStream::new();
         let mut sigterm = signal(SignalKind::terminate())?;
@@ -91,6 +92,7 @@ impl Runtime {
         }
 
         let mut dirty = true;
+        let mut frames: u64 = 0;
         let mut last_draw = Instant::now() - FRAME;
         loop {
             let now = Instant::now();
@@ -102,6 +104,14 @@ impl Runtime {
                     .draw(|f| hits = ui::draw(f, state, Clock::now()))?;
                 self.state.list_height = hits.list.map_or(10, |r| usize::from(r.height.max(1)));
                 self.hits = hits;
+                if frames == 0 {
+                    tracing::info!(
+                        ms = started.elapsed().as_secs_f64() * 1e3,
+                        "first frame drawn"
+                    );
+                }
+                frames += 1;
+                tracing::debug!(frames, "drew frame");
                 last_draw = now;
                 dirty = false;
             }

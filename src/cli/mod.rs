@@ -73,11 +73,12 @@ pub enum SandboxCommand {
 }
 
 pub fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     if let Err(e) = color_eyre::install() {
         eprintln!("opsdeck: {e}");
     }
     let cli = Cli::parse();
-    match run(cli) {
+    match run(cli, started) {
         Ok(code) => code,
         Err(e) => {
             crate::terminal::restore();
@@ -120,7 +121,7 @@ pub fn load(cli: &Cli) -> Loaded {
     loaded
 }
 
-fn run(cli: Cli) -> Result<ExitCode> {
+fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
     if cli.list_actions {
         let loaded = load(&cli);
         let mut out = std::io::stdout().lock();
@@ -148,7 +149,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let _log = init_logging();
             let loaded = load(&cli);
             let state = State::new(loaded);
-            runtime.block_on(Runtime::new(state).run(cli.deployment.as_deref()))?;
+            runtime.block_on(Runtime::new(state).run(cli.deployment.as_deref(), started))?;
             Ok(ExitCode::SUCCESS)
         }
     }
