@@ -57,6 +57,26 @@ impl Runtime {
                         self.events_tx.clone(),
                     ));
                 }
+                Command::Clipboard(text) => {
+                    use base64::Engine;
+                    use std::io::Write;
+                    // OSC 52: the terminal (also over SSH and in tmux with
+                    // set-clipboard on) puts the text on the clipboard.
+                    let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+                    let mut out = std::io::stdout().lock();
+                    let _ = write!(out, "\x1b]52;c;{b64}\x07").and_then(|_| out.flush());
+                    self.state.info("copied the line to the clipboard (OSC 52)");
+                }
+                Command::WriteFile { path, contents } => match std::fs::write(&path, &contents) {
+                    Ok(()) => self.state.info(format!(
+                        "saved {} lines to {}",
+                        contents.lines().count(),
+                        path.display()
+                    )),
+                    Err(e) => self
+                        .state
+                        .warn(format!("could not save to {}: {e}", path.display())),
+                },
                 Command::Send(request) => {
                     let sent = self
                         .worker

@@ -375,3 +375,30 @@ async fn seeding_refuses_a_remote_endpoint() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn the_same_worker_recovers_when_the_endpoint_comes_back() {
+    let (mut moto, ds) = seeded().await;
+    let port = moto.port;
+    let dev = deployment(&ds, "dev");
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Event>(16);
+    let worker = Worker::spawn(dev.clone(), 1, tx);
+    let mut ask = async |r: Request| {
+        assert!(worker.send(r));
+        tokio::time::timeout(Duration::from_secs(60), rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+            .outcome
+    };
+    assert!(matches!(ask(Request::Queues).await, Ok(Response::Queues(q)) if q.len() == 5));
+
+    moto.stop();
+    let down = ask(Request::Queues).await.unwrap_err();
+    assert_eq!(down.kind, ProblemKind::Unreachable, "{down}");
+
+    // Back on the same port (empty, as after a real restart), then re-seeded.
+    let _moto = Moto::start_on(port);
+    opsdeck::sandbox::seed(&dev, &mut Vec::new()).await.unwrap();
+    assert!(matches!(ask(Request::Queues).await, Ok(Response::Queues(q)) if q.len() == 5));
+}

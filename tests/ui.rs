@@ -486,7 +486,7 @@ fn panels_cycle_and_jump() {
     assert_eq!(focus(&h), PanelId::Functions);
     h.key(KeyCode::BackTab);
     h.key(KeyCode::BackTab);
-    assert_eq!(focus(&h), PanelId::Index);
+    assert_eq!(focus(&h), PanelId::Logs);
     h.keys("3");
     assert_eq!(focus(&h), PanelId::Queues);
 }
@@ -601,4 +601,340 @@ fn hundreds_of_rows_scroll_and_render_only_what_fits() {
     assert!(screen.contains("dev-fn-0799"), "{screen}");
     assert!(!screen.contains("dev-fn-0000"));
     assert!(screen.contains("Log groups (800)"));
+}
+
+// ---- the log view ------------------------------------------------------------
+
+use opsdeck::aws::tail::{TailEvent, TailStatus, TailUpdate};
+
+fn tail_id(h: &Harness) -> u64 {
+    h.state
+        .session
+        .as_ref()
+        .unwrap()
+        .logs
+        .as_ref()
+        .expect("a tail")
+        .id
+}
+
+fn tail_update(h: &mut Harness, update: TailUpdate) {
+    let id = tail_id(h);
+    h.answer(Request::StopTail(id), Ok(Response::Tail { id, update }));
+}
+
+const T: i64 = 1_795_000_000_000;
+
+fn log_events() -> Vec<TailEvent> {
+    let lines = [
+        (0, "START RequestId: 8f1e Version: $LATEST"),
+        (
+            0,
+            "{\"level\":\"INFO\",\"message\":\"Received 10 notifications\",\"aws_request_id\":\"8f1e\"}",
+        ),
+        (1, "[WARN]\t8f1e\tSlow response from upstream: 2412 ms"),
+        (
+            0,
+            "[ERROR]\t8f1e\tFailed to index bundle: ConnectionError(timeout after 30s)",
+        ),
+        (
+            1,
+            "{\"level\":\"ERROR\",\"message\":\"OpenSearch rejected bulk request\"}",
+        ),
+        (0, "END RequestId: 8f1e"),
+        (
+            0,
+            "REPORT RequestId: 8f1e\tDuration: 812.40 ms\tBilled Duration: 813 ms\tMemory Size: 512 MB\tMax Memory Used: 88 MB",
+        ),
+    ];
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, (g, m))| TailEvent {
+            group: *g,
+            stream: "2026/11/22/[$LATEST]0a1b2c3d".into(),
+            ts: T + i as i64 * 250,
+            id: i.to_string(),
+            message: m.to_string(),
+        })
+        .collect()
+}
+
+/// Connected to dev, two log groups marked and tailed, events in, UTC times.
+fn tailing() -> Harness {
+    let mut h = Harness::connected(SANDBOX, "dev");
+    h.act(Action::PanelLogGroups);
+    h.keys("  "); // mark the first two groups
+    h.commands.clear();
+    h.keys("t");
+    let sent: Vec<_> = h
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Send(Request::Tail { spec, .. }) => Some(spec.groups.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [vec![
+            "/aws/lambda/dev-api".to_string(),
+            "/aws/lambda/dev-indexer".to_string()
+        ]]
+    );
+    assert_eq!(h.state.session.as_ref().unwrap().focus, PanelId::Logs);
+    h.keys("u");
+    tail_update(&mut h, TailUpdate::Status(TailStatus::CaughtUp));
+    tail_update(&mut h, TailUpdate::Events(log_events()));
+    h
+}
+
+#[test]
+fn logs_following() {
+    let mut h = tailing();
+    insta::assert_snapshot!(h.screen());
+}
+
+#[test]
+fn logs_without_a_tail_say_how_to_start_one() {
+    let mut h = Harness::connected(SANDBOX, "dev");
+    h.keys("6");
+    insta::assert_snapshot!(h.screen());
+}
+
+#[test]
+fn logs_paused_count_new_lines() {
+    let mut h = tailing();
+    h.keys("kk");
+    let more: Vec<TailEvent> = (0..3)
+        .map(|i| TailEvent {
+            group: 0,
+            stream: "s".into(),
+            ts: T + 10_000 + i,
+            id: format!("n{i}"),
+            message: format!("[INFO] later {i}"),
+        })
+        .collect();
+    tail_update(&mut h, TailUpdate::Events(more));
+    let screen = h.screen();
+    assert!(screen.contains("paused (+3 new)"), "{screen}");
+    insta::assert_snapshot!(screen);
+    // G goes back to following, at the newest line.
+    h.keys("G");
+    assert!(h.screen().contains("later 2"));
+    assert!(
+        h.state
+            .session
+            .as_ref()
+            .unwrap()
+            .logs
+            .as_ref()
+            .unwrap()
+            .follow
+    );
+}
+
+#[test]
+fn logs_search_highlights_and_jumps() {
+    let mut h = tailing();
+    h.keys("/error");
+    // q is text in the prompt, not quit.
+    assert!(!h.state.quit);
+    h.key(KeyCode::Enter);
+    let v = h.state.session.as_ref().unwrap().logs.as_ref().unwrap();
+    // Following: the newest match is selected.
+    assert_eq!(v.cursor, 4);
+    insta::assert_snapshot!(h.screen());
+    h.keys("N");
+    assert_eq!(
+        h.state
+            .session
+            .as_ref()
+            .unwrap()
+            .logs
+            .as_ref()
+            .unwrap()
+            .cursor,
+        3
+    );
+    h.keys("n");
+    assert_eq!(
+        h.state
+            .session
+            .as_ref()
+            .unwrap()
+            .logs
+            .as_ref()
+            .unwrap()
+            .cursor,
+        4
+    );
+}
+
+#[test]
+fn logs_json_detail() {
+    let mut h = tailing();
+    h.keys("kkk"); // onto the JSON ERROR line? no: line 4 is JSON; cursor starts at 6
+    h.keys("j");
+    let v = h.state.session.as_ref().unwrap().logs.as_ref().unwrap();
+    assert_eq!(v.cursor, 4);
+    h.key(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(
+        screen.contains("\"message\": \"OpenSearch rejected bulk request\""),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+    h.key(KeyCode::Esc);
+    assert!(
+        h.state
+            .session
+            .as_ref()
+            .unwrap()
+            .logs
+            .as_ref()
+            .unwrap()
+            .detail
+            .is_none()
+    );
+}
+
+#[test]
+fn log_levels_and_lambda_lines_have_their_colours() {
+    let mut h = tailing();
+    let theme = h.state.theme.clone();
+    let t = h.draw();
+    let fg = |text: &str| {
+        let (x, y) = find(&t, text);
+        t.backend().buffer()[(x, y)].fg
+    };
+    assert_eq!(fg("Failed to index"), theme.style(Slot::Error).fg.unwrap());
+    assert_eq!(fg("Slow response"), theme.style(Slot::Warning).fg.unwrap());
+    assert_eq!(fg("START RequestId"), theme.style(Slot::Muted).fg.unwrap());
+    // REPORT: duration and memory stand out from the dimmed line.
+    assert_eq!(
+        fg("812.4 ms · 88/512 MB"),
+        theme.style(Slot::Info).fg.unwrap()
+    );
+}
+
+#[test]
+fn a_function_tails_its_own_log_group() {
+    let mut h = Harness::connected(SANDBOX, "dev");
+    h.act(Action::PanelFunctions);
+    h.keys("jt");
+    let groups: Vec<_> = h
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Send(Request::Tail { spec, .. }) => Some(spec.groups.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(groups, [vec!["/aws/lambda/dev-indexer".to_string()]]);
+}
+
+#[test]
+fn a_new_tail_stops_the_old_one_and_ignores_its_late_lines() {
+    let mut h = tailing();
+    let old = tail_id(&h);
+    h.keys("H");
+    h.key(KeyCode::Char('u')); // ctrl-less: typed into the prompt
+    h.send(
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+        0,
+    );
+    h.keys("2h");
+    h.key(KeyCode::Enter);
+    assert!(h.commands.contains(&Command::Send(Request::StopTail(old))));
+    let v = h.state.session.as_ref().unwrap().logs.as_ref().unwrap();
+    assert_eq!((v.since.as_str(), v.store.len()), ("2h", 0));
+    // A late batch of the old tail is dropped.
+    h.answer(
+        Request::StopTail(old),
+        Ok(Response::Tail {
+            id: old,
+            update: TailUpdate::Events(log_events()),
+        }),
+    );
+    assert_eq!(
+        h.state
+            .session
+            .as_ref()
+            .unwrap()
+            .logs
+            .as_ref()
+            .unwrap()
+            .store
+            .len(),
+        0
+    );
+}
+
+#[test]
+fn a_bad_since_is_refused_inline() {
+    let mut h = tailing();
+    h.keys("H");
+    h.send(
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+        0,
+    );
+    h.keys("last tuesday");
+    h.key(KeyCode::Enter);
+    let m = h.state.message.as_ref().unwrap();
+    assert!(m.text.contains("is not a time"), "{}", m.text);
+    // The prompt stays open to fix it; the tail keeps running.
+    assert!(
+        h.state
+            .session
+            .as_ref()
+            .unwrap()
+            .logs
+            .as_ref()
+            .unwrap()
+            .prompt
+            .is_some()
+    );
+}
+
+#[test]
+fn a_stopped_tail_says_why() {
+    let mut h = tailing();
+    tail_update(
+        &mut h,
+        TailUpdate::Ended(Some(Problem::new(
+            ProblemKind::NotFound,
+            "log group /aws/lambda/dev-api does not exist",
+        ))),
+    );
+    let screen = h.screen();
+    assert!(
+        screen.contains("✗ log group /aws/lambda/dev-api does not exist"),
+        "{screen}"
+    );
+    assert!(screen.contains("stopped"), "{screen}");
+}
+
+#[test]
+fn dropped_lines_are_shown_when_the_buffer_is_full() {
+    let config = format!("log_buffer_lines = 1000\n{SANDBOX}");
+    let mut h = Harness::connected(&config, "dev");
+    h.act(Action::PanelLogs);
+    h.keys("t");
+    let many: Vec<TailEvent> = (0..1500)
+        .map(|i| TailEvent {
+            group: 0,
+            stream: "s".into(),
+            ts: T + i,
+            id: i.to_string(),
+            message: format!("line {i}"),
+        })
+        .collect();
+    tail_update(&mut h, TailUpdate::Events(many));
+    let screen = h.screen();
+    assert!(
+        screen.contains("1000 lines (500 oldest dropped, cap 1000)"),
+        "{screen}"
+    );
+    assert!(screen.contains("line 1499"));
 }

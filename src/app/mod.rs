@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod list;
+pub mod logs;
 pub mod state;
 pub mod update;
 

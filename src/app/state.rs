@@ -16,15 +16,17 @@ pub enum PanelId {
     Queues,
     LogGroups,
     Index,
+    Logs,
 }
 
 impl PanelId {
-    pub const ALL: [PanelId; 5] = [
+    pub const ALL: [PanelId; 6] = [
         PanelId::Stacks,
         PanelId::Functions,
         PanelId::Queues,
         PanelId::LogGroups,
         PanelId::Index,
+        PanelId::Logs,
     ];
 
     pub fn title(self) -> &'static str {
@@ -34,6 +36,7 @@ impl PanelId {
             PanelId::Queues => "Queues",
             PanelId::LogGroups => "Log groups",
             PanelId::Index => "Index",
+            PanelId::Logs => "Logs",
         }
     }
 
@@ -83,7 +86,7 @@ pub struct StackDetailView {
 }
 
 /// One connected deployment.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Session {
     pub generation: u64,
     pub deployment: Deployment,
@@ -100,6 +103,10 @@ pub struct Session {
     pub detail: Option<StackDetailView>,
     /// The filter of the focused list is being typed.
     pub editing_filter: bool,
+    /// Log groups marked for tailing together.
+    pub marked: std::collections::BTreeSet<String>,
+    /// The live tail, once one was started.
+    pub logs: Option<super::logs::LogView>,
 }
 
 impl Session {
@@ -118,6 +125,8 @@ impl Session {
             index: None,
             detail: None,
             editing_filter: false,
+            marked: Default::default(),
+            logs: None,
         }
     }
 
@@ -127,7 +136,7 @@ impl Session {
             PanelId::Functions => &self.functions.fetch,
             PanelId::Queues => &self.queues.fetch,
             PanelId::LogGroups => &self.log_groups.fetch,
-            PanelId::Index => &self.index_fetch,
+            PanelId::Index | PanelId::Logs => &self.index_fetch,
         }
     }
 
@@ -137,7 +146,7 @@ impl Session {
             PanelId::Functions => &mut self.functions.fetch,
             PanelId::Queues => &mut self.queues.fetch,
             PanelId::LogGroups => &mut self.log_groups.fetch,
-            PanelId::Index => &mut self.index_fetch,
+            PanelId::Index | PanelId::Logs => &mut self.index_fetch,
         }
     }
 
@@ -149,7 +158,7 @@ impl Session {
             PanelId::Functions => self.functions.view.len(),
             PanelId::Queues => self.queues.view.len(),
             PanelId::LogGroups => self.log_groups.view.len(),
-            PanelId::Index => return None,
+            PanelId::Index | PanelId::Logs => return None,
         };
         loaded.then_some(n)
     }
@@ -160,7 +169,7 @@ impl Session {
             PanelId::Functions => &self.functions.filter,
             PanelId::Queues => &self.queues.filter,
             PanelId::LogGroups => &self.log_groups.filter,
-            PanelId::Index => "",
+            PanelId::Index | PanelId::Logs => "",
         }
     }
 
@@ -181,7 +190,7 @@ impl Session {
 }
 
 /// The whole UI state.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct State {
     pub deployments: Vec<Deployment>,
     pub diagnostics: Vec<Diagnostic>,
@@ -197,6 +206,9 @@ pub struct State {
     pub quit: bool,
     /// Rows the focused list showed at the last draw (for paging and scrolling).
     pub list_height: usize,
+    pub next_tail_id: u64,
+    /// Lines a log tail buffers before dropping the oldest.
+    pub log_cap: usize,
 }
 
 impl State {
@@ -234,6 +246,8 @@ impl State {
             message,
             quit: false,
             list_height: 10,
+            next_tail_id: 1,
+            log_cap: config.log_buffer_lines,
         }
     }
 

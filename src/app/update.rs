@@ -20,6 +20,13 @@ pub enum Command {
     },
     /// Hand a request to the current worker.
     Send(Request),
+    /// Put text on the terminal's clipboard (OSC 52).
+    Clipboard(String),
+    /// Write a file, and say so in the status line.
+    WriteFile {
+        path: std::path::PathBuf,
+        contents: String,
+    },
 }
 
 /// Input to [`State::update`].
@@ -79,6 +86,13 @@ impl State {
         if let Some(Overlay::Palette { .. }) = self.overlay {
             return self.palette_key(key, now, out);
         }
+        let prompting = self.screen == Screen::Console
+            && self.session.as_ref().is_some_and(|s| {
+                s.focus == PanelId::Logs && s.logs.as_ref().is_some_and(|l| l.prompt.is_some())
+            });
+        if prompting {
+            return self.log_prompt_key(key, out);
+        }
         if self.session.as_ref().is_some_and(|s| s.editing_filter) && self.screen == Screen::Console
         {
             return self.filter_key(key);
@@ -114,7 +128,7 @@ impl State {
             PanelId::Functions => s.functions.set_filter(filter),
             PanelId::Queues => s.queues.set_filter(filter),
             PanelId::LogGroups => s.log_groups.set_filter(filter),
-            PanelId::Index => {}
+            PanelId::Index | PanelId::Logs => {}
         }
     }
 
@@ -303,6 +317,7 @@ impl State {
             Action::PanelQueues => focus_to(PanelId::Queues),
             Action::PanelLogGroups => focus_to(PanelId::LogGroups),
             Action::PanelIndex => focus_to(PanelId::Index),
+            Action::PanelLogs => focus_to(PanelId::Logs),
             _ => None,
         };
         if let Some(p) = new_focus {
@@ -310,7 +325,45 @@ impl State {
             s.editing_filter = false;
             return;
         }
+        if s.focus == PanelId::Logs && s.logs.is_some() && log_action(s, action, height, out) {
+            return;
+        }
         match action {
+            Action::TailLogs => {
+                let groups = groups_to_tail(s);
+                if groups.is_empty() {
+                    self.warn("nothing to tail: mark log groups (space) in the Log groups panel, or select a function");
+                    return;
+                }
+                let total = groups.len();
+                let groups: Vec<String> = groups
+                    .into_iter()
+                    .take(crate::cli::logs::MAX_GROUPS)
+                    .collect();
+                let id = self.next_tail_id;
+                self.next_tail_id += 1;
+                let cap = self.log_cap;
+                let Some(s) = self.session.as_mut() else {
+                    return;
+                };
+                start_tail(s, id, groups, "15m".into(), None, cap, out);
+                s.focus = PanelId::Logs;
+                if total > crate::cli::logs::MAX_GROUPS {
+                    self.warn(format!(
+                        "tailing the first {} of {total} log groups (a tail merges at most {0})",
+                        crate::cli::logs::MAX_GROUPS
+                    ));
+                }
+                return;
+            }
+            Action::Mark if s.focus == PanelId::LogGroups => {
+                if let Some(name) = s.log_groups.selected_row().map(|r| r.name.clone()) {
+                    if !s.marked.remove(&name) {
+                        s.marked.insert(name);
+                    }
+                    s.log_groups.move_by(1, height);
+                }
+            }
             Action::Up => move_selection(s, -1, height),
             Action::Down => move_selection(s, 1, height),
             Action::PageUp => move_selection(s, -(height as isize), height),
@@ -323,8 +376,11 @@ impl State {
                     refresh(s, p, now, out);
                 }
             }
-            Action::Filter if s.focus != PanelId::Index => s.editing_filter = true,
+            Action::Filter if !matches!(s.focus, PanelId::Index | PanelId::Logs) => {
+                s.editing_filter = true
+            }
             Action::Back if !s.filter(s.focus).is_empty() => match s.focus {
+                PanelId::Logs => {}
                 PanelId::Stacks => s.stacks.set_filter(String::new()),
                 PanelId::Functions => s.functions.set_filter(String::new()),
                 PanelId::Queues => s.queues.set_filter(String::new()),
@@ -342,7 +398,7 @@ impl State {
                     PanelId::Queues => s.queues.reverse_sort(),
                     PanelId::LogGroups if next => s.log_groups.sort_by_next_column(),
                     PanelId::LogGroups => s.log_groups.reverse_sort(),
-                    PanelId::Index => {}
+                    PanelId::Index | PanelId::Logs => {}
                 }
             }
             Action::Open if s.focus == PanelId::Stacks => {
@@ -400,7 +456,7 @@ impl State {
                     PanelId::Functions => s.functions.select(s.functions.offset + row, height),
                     PanelId::Queues => s.queues.select(s.queues.offset + row, height),
                     PanelId::LogGroups => s.log_groups.select(s.log_groups.offset + row, height),
-                    PanelId::Index => {}
+                    PanelId::Index | PanelId::Logs => {}
                 }
             }
             _ => {}
@@ -421,6 +477,18 @@ impl State {
             );
             return;
         };
+        if let Some(id) = tail_id(&e) {
+            if let Some(view) = s.logs.as_mut().filter(|v| v.id == id) {
+                match e.outcome {
+                    Ok(Response::Tail { update, .. }) => {
+                        view.apply(update);
+                    }
+                    Ok(_) => {}
+                    Err(p) => view.ended = Some(Some(p)),
+                }
+            }
+            return;
+        }
         let (ok, error) = match e.outcome {
             Ok(r) => (Some(r), None),
             Err(p) => (None, Some(p)),
@@ -448,7 +516,7 @@ impl State {
                     d.detail = Some(detail);
                 }
             }
-            None => {}
+            Some(Response::Tail { .. }) | None => {}
         }
         let height = self.list_height;
         if let Some(s) = self.session.as_mut() {
@@ -481,7 +549,19 @@ impl State {
     }
 }
 
+/// The tail an event belongs to, if it is a tail's.
+fn tail_id(e: &Event) -> Option<u64> {
+    match (&e.request, &e.outcome) {
+        (_, Ok(Response::Tail { id, .. })) => Some(*id),
+        (Request::Tail { id, .. } | Request::StopTail(id), _) => Some(*id),
+        _ => None,
+    }
+}
+
 fn refresh(s: &mut Session, panel: PanelId, now: Instant, out: &mut Vec<Command>) {
+    if panel == PanelId::Logs {
+        return; // a tail refreshes itself
+    }
     if s.fetch_mut(panel).begin(now) {
         out.push(Command::Send(request_for(panel)));
     }
@@ -497,7 +577,7 @@ fn move_selection(s: &mut Session, delta: isize, height: usize) {
         PanelId::Functions => s.functions.move_by(delta, height),
         PanelId::Queues => s.queues.move_by(delta, height),
         PanelId::LogGroups => s.log_groups.move_by(delta, height),
-        PanelId::Index => {}
+        PanelId::Index | PanelId::Logs => {}
     }
 }
 
@@ -526,7 +606,7 @@ pub fn request_for(panel: PanelId) -> Request {
         PanelId::Functions => Request::Functions,
         PanelId::Queues => Request::Queues,
         PanelId::LogGroups => Request::LogGroups,
-        PanelId::Index => Request::Domain,
+        PanelId::Index | PanelId::Logs => Request::Domain,
     }
 }
 
@@ -547,6 +627,7 @@ pub fn panel_action(panel: PanelId) -> Action {
         PanelId::Queues => Action::PanelQueues,
         PanelId::LogGroups => Action::PanelLogGroups,
         PanelId::Index => Action::PanelIndex,
+        PanelId::Logs => Action::PanelLogs,
     }
 }
 
@@ -564,4 +645,242 @@ pub fn palette_matches(input: &str, read_only: bool) -> Vec<Action> {
             words.iter().all(|w| hay.contains(w.as_str()))
         })
         .collect()
+}
+
+// ---- the log view ---------------------------------------------------------
+
+/// What `tail_logs` tails from where the user is: the marked log groups (or
+/// the selected one), the selected function's group, else the configured ones.
+fn groups_to_tail(s: &Session) -> Vec<String> {
+    match s.focus {
+        PanelId::LogGroups if !s.marked.is_empty() => s.marked.iter().cloned().collect(),
+        PanelId::LogGroups => s
+            .log_groups
+            .selected_row()
+            .map(|r| r.name.clone())
+            .into_iter()
+            .collect(),
+        PanelId::Functions => s
+            .functions
+            .selected_row()
+            .map(|f| format!("/aws/lambda/{}", f.name))
+            .into_iter()
+            .collect(),
+        PanelId::Logs if s.logs.is_some() => s
+            .logs
+            .as_ref()
+            .map(|l| l.groups.clone())
+            .unwrap_or_default(),
+        _ => s
+            .log_groups
+            .visible_rows()
+            .map(|r| r.name.clone())
+            .collect(),
+    }
+}
+
+/// Replaces the session's tail with a new one.
+fn start_tail(
+    s: &mut Session,
+    id: u64,
+    groups: Vec<String>,
+    since: String,
+    filter: Option<String>,
+    cap: usize,
+    out: &mut Vec<Command>,
+) {
+    if let Some(old) = s.logs.take() {
+        out.push(Command::Send(Request::StopTail(old.id)));
+    }
+    let now = jiff::Timestamp::now();
+    let tz = jiff::tz::TimeZone::system();
+    let start =
+        crate::logs::parse_time(&since, now, &tz).unwrap_or(now.as_millisecond() - 15 * 60_000);
+    let spec = crate::aws::tail::TailSpec {
+        groups: groups.clone(),
+        range: crate::logs::Range { start, end: None },
+        filter: filter.clone(),
+        follow: true,
+        poll_every: std::time::Duration::from_secs(1),
+    };
+    out.push(Command::Send(Request::Tail {
+        id,
+        spec: Box::new(spec),
+    }));
+    s.logs = Some(super::logs::LogView::new(id, groups, since, filter, cap));
+}
+
+/// Handles an action in the log view; false if it is not the view's.
+fn log_action(s: &mut Session, action: Action, height: usize, out: &mut Vec<Command>) -> bool {
+    use super::logs::Prompt;
+    let Some(v) = s.logs.as_mut() else {
+        return false;
+    };
+    let page = height.max(1) as isize;
+    match action {
+        Action::Up => v.move_cursor(-1, height),
+        Action::Down => v.move_cursor(1, height),
+        Action::PageUp => v.move_cursor(-page, height),
+        Action::PageDown => v.move_cursor(page, height),
+        Action::Top => {
+            v.pause(height);
+            v.cursor = 0;
+            v.keep_visible(height);
+        }
+        Action::Bottom => v.resume(),
+        Action::Follow if v.follow => v.pause(height),
+        Action::Follow => v.resume(),
+        Action::Filter => v.prompt = Some((Prompt::Search, String::new())),
+        Action::LogFilter => {
+            v.prompt = Some((Prompt::Filter, v.filter.clone().unwrap_or_default()))
+        }
+        Action::LogSince => v.prompt = Some((Prompt::Since, v.since.clone())),
+        Action::SaveLogs => {
+            let name = v.group_label(0).to_string();
+            let stamp = jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S");
+            v.prompt = Some((Prompt::Save, format!("opsdeck-{name}-{stamp}.log")));
+        }
+        Action::SearchNext | Action::SearchPrev => {
+            if let Some(i) = v.find(action == Action::SearchNext) {
+                v.follow = false;
+                v.cursor = i;
+                v.keep_visible(height);
+            }
+        }
+        Action::ToggleWrap => v.wrap = !v.wrap,
+        Action::ToggleUtc => v.utc = !v.utc,
+        Action::ToggleStream => v.show_stream = !v.show_stream,
+        Action::Open if v.detail.is_some() => v.detail = None,
+        Action::Open => v.detail = (!v.store.is_empty()).then_some(v.cursor),
+        Action::Back if v.detail.is_some() => v.detail = None,
+        Action::Back if v.search.is_some() => v.search = None,
+        Action::CopyLine => {
+            if let Some(line) = v.store.get(v.cursor) {
+                out.push(Command::Clipboard(line.text.to_string()));
+            }
+        }
+        Action::Refresh => {
+            let (id, groups, since, filter, cap) = (
+                v.id,
+                v.groups.clone(),
+                v.since.clone(),
+                v.filter.clone(),
+                v.store.cap(),
+            );
+            start_tail(s, id, groups, since, filter, cap, out);
+        }
+        _ => return false,
+    }
+    true
+}
+
+impl State {
+    fn log_prompt_key(&mut self, key: KeyEvent, out: &mut Vec<Command>) {
+        use super::logs::{Prompt, Search};
+        let cap = self.log_cap;
+        let id = self.next_tail_id;
+        let height = self.list_height;
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
+        let Some(v) = s.logs.as_mut() else { return };
+        let Some((prompt, text)) = v.prompt.as_mut() else {
+            return;
+        };
+        let prompt = *prompt;
+        match key.code {
+            KeyCode::Esc => v.prompt = None,
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => text.clear(),
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
+            KeyCode::Enter => {
+                let text = text.trim().to_string();
+                match prompt {
+                    Prompt::Search if text.is_empty() => {
+                        v.search = None;
+                        v.prompt = None;
+                    }
+                    Prompt::Search => {
+                        // Smart case: lower-case patterns ignore case.
+                        let pattern = if text.chars().any(char::is_uppercase) {
+                            text.clone()
+                        } else {
+                            format!("(?i){text}")
+                        };
+                        match regex::Regex::new(&pattern) {
+                            Ok(regex) => {
+                                v.search = Some(Search {
+                                    pattern: text,
+                                    regex,
+                                });
+                                v.prompt = None;
+                                let found = if v.follow {
+                                    v.find(false).or_else(|| v.find(true))
+                                } else {
+                                    v.find(true)
+                                };
+                                if let Some(i) = found {
+                                    v.follow = false;
+                                    v.cursor = i;
+                                    v.keep_visible(height);
+                                }
+                            }
+                            Err(e) => {
+                                let msg = e
+                                    .to_string()
+                                    .lines()
+                                    .last()
+                                    .unwrap_or("invalid")
+                                    .trim()
+                                    .to_string();
+                                self.warn(format!("not a valid regex: {msg}"));
+                            }
+                        }
+                    }
+                    Prompt::Filter | Prompt::Since => {
+                        let (mut since, mut filter) = (v.since.clone(), v.filter.clone());
+                        if prompt == Prompt::Since {
+                            let tz = jiff::tz::TimeZone::system();
+                            if let Err(e) =
+                                crate::logs::parse_time(&text, jiff::Timestamp::now(), &tz)
+                            {
+                                self.warn(e);
+                                return;
+                            }
+                            since = text;
+                        } else {
+                            filter = (!text.is_empty()).then_some(text);
+                        }
+                        let groups = v.groups.clone();
+                        self.next_tail_id += 1;
+                        start_tail(s, id, groups, since, filter, cap, out);
+                    }
+                    Prompt::Save => {
+                        let contents = render_buffer(v);
+                        v.prompt = None;
+                        out.push(Command::WriteFile {
+                            path: text.into(),
+                            contents,
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The buffer as the CLI prints it: time, stream, message.
+fn render_buffer(v: &super::logs::LogView) -> String {
+    let mut s = String::new();
+    for l in v.store.iter_from(0) {
+        let time = jiff::Timestamp::from_millisecond(l.ts)
+            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+            .unwrap_or_default();
+        let stream = v.store.source(l.source).map_or("", |src| &src.stream);
+        s.push_str(&format!("{time} {stream} {}\n", l.text));
+    }
+    s
 }

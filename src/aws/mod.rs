@@ -11,6 +11,7 @@ pub mod opensearch;
 pub mod session;
 pub mod sqs;
 pub mod sts;
+pub mod tail;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -35,6 +36,13 @@ pub enum Request {
     LogGroups,
     Domain,
     StackDetail(String),
+    /// Start tail `id` (a long job: it answers with many `Response::Tail`).
+    Tail {
+        id: u64,
+        spec: Box<tail::TailSpec>,
+    },
+    /// Stop tail `id`.
+    StopTail(u64),
 }
 
 /// A worker's answer.
@@ -48,6 +56,10 @@ pub enum Response {
     /// `None`: the deployment names no search domain.
     Domain(Option<DomainStatus>),
     StackDetail(String, StackDetail),
+    Tail {
+        id: u64,
+        update: tail::TailUpdate,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -82,53 +94,118 @@ impl Worker {
     }
 }
 
+/// Connecting is retried at most this often while it keeps failing.
+const RECONNECT_EVERY: Duration = Duration::from_secs(1);
+
 async fn run(
     deployment: Deployment,
     generation: u64,
     mut requests: mpsc::Receiver<Request>,
     events: mpsc::Sender<Event>,
 ) {
-    let started = Instant::now();
-    let clients = match Clients::connect(&deployment).await {
-        Ok(c) => c,
-        Err(problem) => {
-            // Every request gets the same answer: the session cannot start.
-            while let Some(request) = requests.recv().await {
-                let event = Event {
-                    generation,
-                    request,
-                    outcome: Err(problem.clone()),
-                    took: started.elapsed(),
-                };
-                if events.send(event).await.is_err() {
-                    return;
+    let mut clients: Option<Clients> = None;
+    let mut last_attempt: Option<(Instant, Problem)> = None;
+    let mut tasks = JoinSet::new();
+    let mut tails: std::collections::HashMap<u64, tokio::task::AbortHandle> = Default::default();
+    loop {
+        let request = tokio::select! {
+            request = requests.recv() => match request {
+                Some(r) => r,
+                None => break,
+            },
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
+        };
+        if clients.is_none() {
+            // Connect lazily and again after a failure (the user may have
+            // run `aws sso login` and pressed r), but not in a tight loop.
+            let recent = last_attempt
+                .as_ref()
+                .filter(|(at, _)| at.elapsed() < RECONNECT_EVERY);
+            let outcome = match recent {
+                Some((_, problem)) => Err(problem.clone()),
+                None => Clients::connect(&deployment).await,
+            };
+            match outcome {
+                Ok(c) => clients = Some(c),
+                Err(problem) => {
+                    if recent.is_none() {
+                        last_attempt = Some((Instant::now(), problem.clone()));
+                    }
+                    let event = Event {
+                        generation,
+                        request,
+                        outcome: Err(problem),
+                        took: Duration::ZERO,
+                    };
+                    if events.send(event).await.is_err() {
+                        break;
+                    }
+                    continue;
                 }
             }
-            return;
         }
-    };
-    let resources = deployment.resources;
-    let mut tasks = JoinSet::new();
-    loop {
-        tokio::select! {
-            request = requests.recv() => {
-                let Some(request) = request else { break };
-                let clients = clients.clone();
-                let resources = resources.clone();
-                let events = events.clone();
-                tasks.spawn(async move {
-                    let start = Instant::now();
-                    let outcome = fetch(&clients, &resources, &request).await;
-                    tracing::debug!(?request, took = ?start.elapsed(), ok = outcome.is_ok(), "fetched");
-                    let _ = events
-                        .send(Event { generation, request, outcome, took: start.elapsed() })
-                        .await;
-                });
+        let Some(c) = clients.clone() else { continue };
+        match request {
+            Request::StopTail(id) => {
+                if let Some(h) = tails.remove(&id) {
+                    h.abort();
+                }
+                continue;
             }
-            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            Request::Tail { id, spec } => {
+                let events = events.clone();
+                let handle = tasks.spawn(run_tail(c, id, *spec, generation, events));
+                tails.insert(id, handle);
+                continue;
+            }
+            _ => {}
         }
+        let resources = deployment.resources.clone();
+        let events = events.clone();
+        tasks.spawn(async move {
+            let start = Instant::now();
+            let outcome = fetch(&c, &resources, &request).await;
+            tracing::debug!(?request, took = ?start.elapsed(), ok = outcome.is_ok(), "fetched");
+            let _ = events
+                .send(Event {
+                    generation,
+                    request,
+                    outcome,
+                    took: start.elapsed(),
+                })
+                .await;
+        });
     }
     // Dropping the JoinSet aborts requests still running for a session the user left.
+}
+
+/// Forwards a tail's updates as events until it ends or the UI stops it.
+async fn run_tail(
+    c: Clients,
+    id: u64,
+    spec: tail::TailSpec,
+    generation: u64,
+    events: mpsc::Sender<Event>,
+) {
+    let (tx, mut rx) = mpsc::channel(16);
+    let budget = c.logs_budget.clone();
+    let request = Request::StopTail(id);
+    let started = Instant::now();
+    let poll = tail::poll(&c, spec, budget, tx);
+    let forward = async {
+        while let Some(update) = rx.recv().await {
+            let event = Event {
+                generation,
+                request: request.clone(),
+                outcome: Ok(Response::Tail { id, update }),
+                took: started.elapsed(),
+            };
+            if events.send(event).await.is_err() {
+                return;
+            }
+        }
+    };
+    tokio::join!(poll, forward);
 }
 
 /// Runs one request against AWS.
@@ -151,6 +228,13 @@ pub async fn fetch(
         }),
         Request::StackDetail(name) => {
             Response::StackDetail(name.clone(), cloudformation::detail(c, name).await?)
+        }
+        // Long jobs, handled by the worker loop, never fetched.
+        Request::Tail { .. } | Request::StopTail(_) => {
+            return Err(Problem::new(
+                crate::model::ProblemKind::Other,
+                "a tail is not a fetch",
+            ));
         }
     })
 }

@@ -89,6 +89,8 @@ pub struct Clients {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub opensearch: aws_sdk_opensearch::Client,
     pub sts: aws_sdk_sts::Client,
+    /// FilterLogEvents requests/s shared by every tail of this deployment.
+    pub logs_budget: super::tail::Budget,
 }
 
 impl Clients {
@@ -101,6 +103,7 @@ impl Clients {
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
             opensearch: aws_sdk_opensearch::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
+            logs_budget: super::tail::budget(super::tail::FILTER_TPS),
         }
     }
 

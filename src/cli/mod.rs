@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use color_eyre::eyre::{Result, WrapErr, bail};
 
+pub mod logs;
+
 use crate::app::{Action, State};
 use crate::config::{self, Diagnostic, Loaded};
 use crate::runtime::Runtime;
@@ -52,6 +54,9 @@ pub enum Command {
     /// The local AWS sandbox (a moto server on this machine).
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// Log events of a deployment's log groups.
+    #[command(subcommand)]
+    Logs(logs::LogsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,11 +150,25 @@ fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         .build()?;
     match &cli.command {
         Some(Command::Sandbox(cmd)) => runtime.block_on(sandbox(&cli, cmd)),
+        Some(Command::Logs(cmd)) => {
+            let loaded = load(&cli);
+            if loaded.has_errors() {
+                for d in &loaded.diagnostics {
+                    eprintln!("{d}");
+                }
+                bail!("the config has errors");
+            }
+            runtime.block_on(logs::run(cmd, &loaded.config, cli.deployment.as_deref()))
+        }
         None => {
             let _log = init_logging();
             let loaded = load(&cli);
             let state = State::new(loaded);
-            runtime.block_on(Runtime::new(state).run(cli.deployment.as_deref(), started))?;
+            let result =
+                runtime.block_on(Runtime::new(state).run(cli.deployment.as_deref(), started));
+            // Requests still in flight (a slow DNS lookup, say) must not hold up the exit.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+            result?;
             Ok(ExitCode::SUCCESS)
         }
     }

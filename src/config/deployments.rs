@@ -20,6 +20,8 @@ pub struct Config {
     pub keymap: String,
     /// `None`: panels refresh only when asked.
     pub refresh_interval: Option<Duration>,
+    /// Lines a log tail keeps before dropping the oldest.
+    pub log_buffer_lines: usize,
     pub deployments: Vec<Deployment>,
 }
 
@@ -30,6 +32,7 @@ impl Default for Config {
             theme: "default".into(),
             keymap: "default".into(),
             refresh_interval: Some(DEFAULT_REFRESH),
+            log_buffer_lines: crate::logs::LogStore::DEFAULT_CAP,
             deployments: Vec::new(),
         }
     }
@@ -122,6 +125,7 @@ struct RawConfig {
     theme: Option<Spanned<String>>,
     keymap: Option<Spanned<String>>,
     refresh_interval_secs: Option<Spanned<u64>>,
+    log_buffer_lines: Option<Spanned<u64>>,
     #[serde(default, rename = "deployment")]
     deployments: Vec<RawDeployment>,
 }
@@ -328,6 +332,18 @@ impl Config {
             Some(0) => None,
             Some(secs) => Some(Duration::from_secs(secs)),
         };
+        let log_buffer_lines = match raw.log_buffer_lines {
+            None => crate::logs::LogStore::DEFAULT_CAP,
+            Some(n) if (1_000..=50_000_000).contains(n.get_ref()) => *n.get_ref() as usize,
+            Some(n) => {
+                check.error(
+                    &n,
+                    format!("log_buffer_lines = {} is out of range", n.get_ref()),
+                    "choose between 1000 and 50000000 (the default is 200000)",
+                );
+                crate::logs::LogStore::DEFAULT_CAP
+            }
+        };
         let mut first_seen: HashMap<String, usize> = HashMap::new();
         let mut deployments = Vec::new();
         for raw in raw.deployments {
@@ -356,6 +372,7 @@ impl Config {
             theme,
             keymap,
             refresh_interval,
+            log_buffer_lines,
             deployments,
         };
         (config, check.diagnostics)

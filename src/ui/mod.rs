@@ -5,6 +5,7 @@
 
 pub mod format;
 mod header;
+mod logs;
 mod overlays;
 mod panels;
 mod picker;

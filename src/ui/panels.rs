@@ -22,6 +22,9 @@ pub fn draw(
     s: &Session,
     clock: Clock,
 ) -> Option<Rect> {
+    if s.focus == PanelId::Logs {
+        return super::logs::draw(frame, area, state, s);
+    }
     if let Some(detail) = &s.detail {
         stack_detail(frame, area, state, s, detail, clock);
         return None;
@@ -111,8 +114,13 @@ pub fn draw(
             Constraint::Fill(1),
         ]),
         PanelId::LogGroups => list_rows(&s.log_groups, height, |r| {
+            let marked = s.marked.contains(&r.name);
             vec![
-                styled(r.name.clone(), t.style(Slot::Text)),
+                if marked {
+                    styled(format!("● {}", r.name), t.style(Slot::Key))
+                } else {
+                    styled(format!("  {}", r.name), t.style(Slot::Text))
+                },
                 styled(
                     r.retention_days
                         .map_or("never expire".into(), |d| format!("{d} days")),
@@ -129,7 +137,7 @@ pub fn draw(
             Constraint::Length(14),
             Constraint::Length(12),
         ]),
-        PanelId::Index => {
+        PanelId::Index | PanelId::Logs => {
             index(frame, inner, state, s);
             return None;
         }
@@ -207,7 +215,7 @@ fn columns_of(s: &Session) -> (&'static [&'static str], (usize, bool)) {
             LogGroupRow::COLUMNS,
             (s.log_groups.sort_column, s.log_groups.sort_reverse),
         ),
-        PanelId::Index => (&[], (0, false)),
+        PanelId::Index | PanelId::Logs => (&[], (0, false)),
     }
 }
 
@@ -278,7 +286,7 @@ fn placeholder<'a>(state: &State, s: &Session, fetch: &Fetch) -> Option<Vec<Line
         PanelId::Functions => s.functions.view.is_empty(),
         PanelId::Queues => s.queues.view.is_empty(),
         PanelId::LogGroups => s.log_groups.view.is_empty(),
-        PanelId::Index => false,
+        PanelId::Index | PanelId::Logs => false,
     };
     if !empty {
         return None;

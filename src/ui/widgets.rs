@@ -104,7 +104,39 @@ pub fn status_line(frame: &mut Frame, area: Rect, state: &State) {
         );
         return;
     }
+    let in_logs = state
+        .session
+        .as_ref()
+        .is_some_and(|s| s.focus == crate::app::PanelId::Logs && s.logs.is_some());
+    let in_log_groups = state
+        .session
+        .as_ref()
+        .is_some_and(|s| s.focus == crate::app::PanelId::LogGroups);
     let hints: &[(Action, &str)] = match state.screen {
+        Screen::Console if in_logs => &[
+            (Action::Follow, "follow/pause"),
+            (Action::Filter, "search"),
+            (Action::SearchNext, "next"),
+            (Action::LogFilter, "filter pattern"),
+            (Action::LogSince, "since"),
+            (Action::Open, "json"),
+            (Action::ToggleWrap, "wrap"),
+            (Action::ToggleUtc, "utc"),
+            (Action::ToggleStream, "stream"),
+            (Action::CopyLine, "copy"),
+            (Action::SaveLogs, "save"),
+            (Action::Help, "help"),
+        ],
+        Screen::Console if in_log_groups => &[
+            (Action::Mark, "mark"),
+            (Action::TailLogs, "tail"),
+            (Action::Filter, "filter"),
+            (Action::SortNext, "sort"),
+            (Action::Refresh, "refresh"),
+            (Action::SwitchDeployment, "deployments"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ],
         Screen::Picker => &[
             (Action::Open, "open"),
             (Action::Help, "help"),

@@ -1,0 +1,297 @@
+//! Tailing CloudWatch log groups by polling FilterLogEvents, built to beat
+//! `aws logs tail`: the next page is fetched at once (an empty page with a
+//! token is not the end), a caught-up group is polled again after ~1 s, events
+//! are de-duplicated by id at the boundary timestamp, several groups are
+//! merged in timestamp order, and all tails of a deployment share one request
+//! budget (FilterLogEvents allows 5 requests/s per account and region).
+//!
+//! Faults are part of the design: throttling and an unreachable endpoint are
+//! retried with backoff from the last event seen, so nothing is lost or
+//! repeated when the endpoint comes back; a missing group or a bad filter
+//! pattern ends the tail with a message.
+
+use std::collections::{BTreeMap, HashSet};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::mpsc;
+
+use super::Clients;
+use crate::logs::Range;
+use crate::model::{Problem, ProblemKind};
+
+/// FilterLogEvents' quota per account and region.
+pub const FILTER_TPS: u32 = 5;
+
+/// The request budget one deployment's tails share.
+pub type Budget = Arc<DefaultDirectRateLimiter>;
+
+pub fn budget(per_second: u32) -> Budget {
+    let n = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+    Arc::new(RateLimiter::direct(Quota::per_second(n)))
+}
+
+/// What to tail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TailSpec {
+    pub groups: Vec<String>,
+    pub range: Range,
+    /// A CloudWatch Logs filter pattern, applied by AWS.
+    pub filter: Option<String>,
+    /// Keep polling for new events after the range's end (or now).
+    pub follow: bool,
+    /// Wait between polls of a caught-up group.
+    pub poll_every: Duration,
+}
+
+/// One log event, as FilterLogEvents returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TailEvent {
+    /// Index into [`TailSpec::groups`].
+    pub group: u16,
+    pub stream: String,
+    pub ts: i64,
+    pub id: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TailStatus {
+    /// Fetching history or polling new events.
+    Polling,
+    /// Every group is caught up; new events are polled for.
+    CaughtUp,
+    /// AWS throttled a request; retrying after a pause.
+    Throttled(Problem),
+    /// The endpoint could not be reached; retrying from the last event seen.
+    Unreachable(Problem),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TailUpdate {
+    /// Events in timestamp order, each released once no group can still
+    /// return an earlier one.
+    Events(Vec<TailEvent>),
+    Status(TailStatus),
+    /// The tail stopped: it reached the end of its range, or a problem that
+    /// retrying cannot fix (missing group, bad pattern, denied).
+    Ended(Option<Problem>),
+}
+
+/// Where one group's tail stands. A poll is a chain of pages (following
+/// `nextToken`); pages need not be in timestamp order (moto groups them by
+/// stream), so the boundary moves only when a chain ends.
+#[derive(Debug)]
+struct Cursor {
+    name: String,
+    /// The next chain starts here (inclusive): the newest timestamp seen.
+    from: i64,
+    /// Ids of events seen at `from`, which the next chain returns again.
+    seen_at_from: HashSet<String>,
+    token: Option<String>,
+    /// The newest timestamp of the running chain, and the ids seen at it.
+    chain_max: i64,
+    chain_seen: HashSet<String>,
+    /// When the running chain's first page was asked for.
+    chain_started: i64,
+    /// Every event of this group up to here has been fetched.
+    complete_until: i64,
+    done: bool,
+    /// A caught-up group is polled again from this moment.
+    next_poll: tokio::time::Instant,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Runs a tail until its range ends, a fatal problem, or `updates` closes.
+pub async fn poll(c: &Clients, spec: TailSpec, budget: Budget, updates: mpsc::Sender<TailUpdate>) {
+    let mut cursors: Vec<Cursor> = spec
+        .groups
+        .iter()
+        .map(|g| Cursor {
+            name: g.clone(),
+            from: spec.range.start,
+            seen_at_from: HashSet::new(),
+            token: None,
+            chain_max: i64::MIN,
+            chain_seen: HashSet::new(),
+            chain_started: 0,
+            complete_until: spec.range.start - 1,
+            done: false,
+            next_poll: tokio::time::Instant::now(),
+        })
+        .collect();
+    // Held back until the watermark passes them: (ts, arrival) → event.
+    let mut pending: BTreeMap<(i64, u64), TailEvent> = BTreeMap::new();
+    let mut arrival = 0u64;
+    let mut backoff = Duration::from_secs(1);
+    let mut status = TailStatus::Polling;
+    let send = |u: TailUpdate| {
+        let updates = updates.clone();
+        async move { updates.send(u).await.is_ok() }
+    };
+    if !send(TailUpdate::Status(status.clone())).await {
+        return;
+    }
+    loop {
+        for (gi, cur) in cursors.iter_mut().enumerate() {
+            if cur.done || cur.next_poll > tokio::time::Instant::now() {
+                continue;
+            }
+            budget.until_ready().await;
+            let asked_at = now_ms();
+            if cur.token.is_none() {
+                cur.chain_started = asked_at;
+            }
+            let result = c
+                .logs
+                .filter_log_events()
+                .log_group_name(&cur.name)
+                .start_time(cur.from)
+                .set_end_time(spec.range.end)
+                .set_filter_pattern(spec.filter.clone())
+                .set_next_token(cur.token.clone())
+                .limit(10_000)
+                .send()
+                .await;
+            let page = match result {
+                Ok(page) => page,
+                Err(e) => {
+                    let p = c
+                        .ctx
+                        .problem(&format!("FilterLogEvents on {}", cur.name), &e);
+                    match p.kind {
+                        ProblemKind::Throttled | ProblemKind::Unreachable => {
+                            let s = if p.kind == ProblemKind::Throttled {
+                                TailStatus::Throttled(p)
+                            } else {
+                                TailStatus::Unreachable(p)
+                            };
+                            if status != s {
+                                status = s.clone();
+                                if !send(TailUpdate::Status(s)).await {
+                                    return;
+                                }
+                            }
+                            tokio::time::sleep(backoff).await;
+                            backoff = (backoff * 2).min(MAX_BACKOFF);
+                            continue;
+                        }
+                        _ => {
+                            let p = if p.kind == ProblemKind::NotFound {
+                                Problem::new(
+                                    p.kind,
+                                    format!("log group {} does not exist", cur.name),
+                                )
+                            } else {
+                                p
+                            };
+                            send(TailUpdate::Ended(Some(p))).await;
+                            return;
+                        }
+                    }
+                }
+            };
+            backoff = Duration::from_secs(1);
+            if status != TailStatus::Polling && status != TailStatus::CaughtUp {
+                status = TailStatus::Polling;
+                if !send(TailUpdate::Status(status.clone())).await {
+                    return;
+                }
+            }
+            for e in page.events() {
+                let (Some(ts), Some(id)) = (e.timestamp(), e.event_id()) else {
+                    continue;
+                };
+                if ts < cur.from || (ts == cur.from && cur.seen_at_from.contains(id)) {
+                    continue; // the boundary: seen by an earlier chain
+                }
+                match ts.cmp(&cur.chain_max) {
+                    std::cmp::Ordering::Greater => {
+                        cur.chain_max = ts;
+                        cur.chain_seen.clear();
+                        cur.chain_seen.insert(id.to_string());
+                    }
+                    std::cmp::Ordering::Equal => {
+                        cur.chain_seen.insert(id.to_string());
+                    }
+                    std::cmp::Ordering::Less => {}
+                }
+                arrival += 1;
+                pending.insert(
+                    (ts, arrival),
+                    TailEvent {
+                        group: gi as u16,
+                        stream: e.log_stream_name().unwrap_or_default().to_string(),
+                        ts,
+                        id: id.to_string(),
+                        message: e.message().unwrap_or_default().to_string(),
+                    },
+                );
+            }
+            cur.token = page.next_token().map(str::to_string);
+            if cur.token.is_none() {
+                // The chain ended: move the boundary, and everything up to
+                // when the chain started is now fetched.
+                if cur.chain_max > cur.from {
+                    cur.from = cur.chain_max;
+                    cur.seen_at_from = std::mem::take(&mut cur.chain_seen);
+                } else if cur.chain_max == cur.from {
+                    cur.seen_at_from.extend(cur.chain_seen.drain());
+                }
+                cur.chain_max = i64::MIN;
+                cur.chain_seen.clear();
+                let until = cur.chain_started;
+                cur.complete_until = spec.range.end.map_or(until, |e| e.min(until));
+                let range_over = spec.range.end.is_some_and(|end| until >= end);
+                if !spec.follow || range_over {
+                    cur.done = true;
+                }
+                cur.next_poll = tokio::time::Instant::now() + spec.poll_every;
+            }
+        }
+        // Release what no group can still precede.
+        let watermark = cursors
+            .iter()
+            .filter(|c| !c.done)
+            .map(|c| c.complete_until)
+            .min()
+            .unwrap_or(i64::MAX);
+        let later = pending.split_off(&(watermark.saturating_add(1), 0));
+        let ready = std::mem::replace(&mut pending, later);
+        if !ready.is_empty() && !send(TailUpdate::Events(ready.into_values().collect())).await {
+            return;
+        }
+        if cursors.iter().all(|c| c.done) {
+            send(TailUpdate::Ended(None)).await;
+            return;
+        }
+        // Sleep until the earliest caught-up group is due again.
+        let caught_up = cursors
+            .iter()
+            .filter(|c| !c.done)
+            .all(|c| c.token.is_none());
+        if caught_up && status == TailStatus::Polling {
+            status = TailStatus::CaughtUp;
+            if !send(TailUpdate::Status(status.clone())).await {
+                return;
+            }
+        }
+        if let Some(next) = cursors
+            .iter()
+            .filter(|c| !c.done)
+            .map(|c| c.next_poll)
+            .min()
+        {
+            tokio::time::sleep_until(next).await;
+        }
+    }
+}
