@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod logs;
 pub mod model;
+pub mod pki;
 pub mod runtime;
 pub mod sandbox;
 pub mod terminal;

@@ -117,7 +117,36 @@ impl Tmux {
             "1",
             "still in the alternate screen"
         );
-        self.pane("#{pane_dead_status}")
+        // tmux may see the pty close a moment before it has the exit status.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let status = self.pane("#{pane_dead_status}");
+            let signal = self.pane("#{pane_dead_signal}");
+            if !status.is_empty() {
+                return status;
+            }
+            if !signal.is_empty() {
+                return format!("killed by signal {signal}");
+            }
+            // tmux sometimes leaves the exited process unreaped (a zombie);
+            // the kernel keeps its wait status as the last field of its stat.
+            let pid = self.pane("#{pane_pid}");
+            let wait_status = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    s.split_whitespace()
+                        .last()
+                        .and_then(|v| v.parse::<i32>().ok())
+                });
+            if Instant::now() > deadline {
+                return match wait_status {
+                    Some(w) if w & 0x7f == 0 => ((w >> 8) & 0xff).to_string(),
+                    Some(w) => format!("killed by signal {}", w & 0x7f),
+                    None => "unknown".into(),
+                };
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
@@ -294,5 +323,105 @@ fn sigterm_and_a_dead_endpoint_leave_a_clean_terminal() {
     let pid = t.pane("#{pane_pid}");
     let kill = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(kill.success());
+    assert_eq!(t.wait_exit(), "0", "exit status");
+}
+
+/// Stops a child process when dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn tailing_the_sandbox_shows_new_lines_as_they_are_written() {
+    let moto = seeded_moto();
+    // The sandbox's own log generator, as `make demo` runs it.
+    let _follow = Child(
+        Command::new(BIN)
+            .args([
+                "--config",
+                "config/sandbox.toml",
+                "--endpoint-url",
+                &moto.endpoint,
+                "--deployment",
+                "dev",
+            ])
+            .args(["sandbox", "follow", "--rate", "20"])
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .current_dir(repo())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let t = Tmux::start(
+        "logs",
+        &[
+            "--config",
+            "config/sandbox.toml",
+            "--endpoint-url",
+            &moto.endpoint,
+            "--deployment",
+            "dev",
+        ],
+    );
+    t.wait_for(&["Log groups (4)"]);
+    // Mark two log groups in the Log groups panel and tail them.
+    t.keys(&["4", "Space", "Space", "t"]);
+    t.wait_for(&[
+        "Logs · 2 groups",
+        "live",
+        "following",
+        "dev-api",
+        "dev-indexer",
+        "START RequestId",
+    ]);
+    t.keys(&["u"]); // UTC, to compare with what we write below
+
+    // A line written now must reach the screen while following.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dev = common::deployment(&common::sandbox_deployments(&moto.endpoint), "dev");
+    let marker = format!("opsdeck-e2e-marker-{}", std::process::id());
+    let written = Instant::now();
+    rt.block_on(async {
+        let c = opsdeck::aws::Clients::connect(&dev).await.unwrap();
+        let _ = c
+            .logs
+            .create_log_stream()
+            .log_group_name("/aws/lambda/dev-api")
+            .log_stream_name("e2e")
+            .send()
+            .await;
+        let event = aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+            .timestamp(jiff::Timestamp::now().as_millisecond())
+            .message(format!("[ERROR] {marker}"))
+            .build()
+            .unwrap();
+        c.logs
+            .put_log_events()
+            .log_group_name("/aws/lambda/dev-api")
+            .log_stream_name("e2e")
+            .log_events(event)
+            .send()
+            .await
+            .unwrap();
+    });
+    t.wait_for(&[&marker]);
+    eprintln!(
+        "new line to screen: {} ms (polling)",
+        written.elapsed().as_millis()
+    );
+
+    // Pause, search, and resume.
+    t.keys(&["f"]);
+    t.wait_for(&["paused"]);
+    t.keys(&["/", "m", "a", "r", "k", "e", "r", "Enter"]);
+    t.wait_for(&["/marker/"]);
+    t.keys(&["G"]);
+    t.wait_for(&["following"]);
+    t.keys(&["q"]);
     assert_eq!(t.wait_exit(), "0", "exit status");
 }

@@ -431,3 +431,51 @@ async fn the_cli_refuses_bad_input_with_a_reason() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn a_group_recreated_by_a_deploy_does_not_end_the_tail() {
+    let moto = Moto::start();
+    let c = dev(&moto).await;
+    let group = "/aws/lambda/dev-recreated";
+    let t0 = now_ms() - 5_000;
+    put(&c, group, "s", &[(t0, "old".into())]).await;
+    let (tx, mut rx) = mpsc::channel(16);
+    let (c2, budget) = (c.clone(), c.logs_budget.clone());
+    let tail =
+        tokio::spawn(
+            async move { tail::poll(&c2, spec(&[group], t0, None, true), budget, tx).await },
+        );
+    let mut seen = Vec::new();
+    let mut missing = false;
+    let mut pump = async |seen: &mut Vec<String>,
+                          missing: &mut bool,
+                          done: &dyn Fn(&[String], bool) -> bool| {
+        while !done(seen, *missing) {
+            match tokio::time::timeout(Duration::from_secs(30), rx.recv())
+                .await
+                .unwrap()
+                .unwrap()
+            {
+                TailUpdate::Events(e) => seen.extend(e.into_iter().map(|e| e.message)),
+                TailUpdate::Status(TailStatus::Missing(p)) => {
+                    assert!(p.message.contains(group), "{p}");
+                    *missing = true;
+                }
+                TailUpdate::Status(_) => {}
+                TailUpdate::Ended(p) => panic!("the tail gave up: {p:?}"),
+            }
+        }
+    };
+    pump(&mut seen, &mut missing, &|s, _| s.len() == 1).await;
+    c.logs
+        .delete_log_group()
+        .log_group_name(group)
+        .send()
+        .await
+        .unwrap();
+    pump(&mut seen, &mut missing, &|_, m| m).await;
+    put(&c, group, "s", &[(t0 + 100, "new".into())]).await;
+    pump(&mut seen, &mut missing, &|s, _| s.len() == 2).await;
+    assert_eq!(seen, ["old", "new"]);
+    tail.abort();
+}

@@ -938,3 +938,13 @@ fn dropped_lines_are_shown_when_the_buffer_is_full() {
     );
     assert!(screen.contains("line 1499"));
 }
+
+#[test]
+fn the_logs_panel_sets_no_timer_of_its_own() {
+    // A deadline in the past would make the loop spin; Logs is woken by its tail.
+    let mut h = tailing();
+    assert_eq!(h.state.next_wake(h.at(3600)), None);
+    h.commands.clear();
+    h.send(Msg::Tick, 3600);
+    assert!(h.commands.is_empty(), "{:?}", h.commands);
+}

@@ -189,6 +189,12 @@ impl LogView {
                 "polling · endpoint unreachable, retrying".into()
             }
             (None, Some(TailStatus::CaughtUp)) => "polling (FilterLogEvents) · live".into(),
+            (None, Some(TailStatus::Missing(p))) => format!("polling · {}", p.message),
+            (None, Some(TailStatus::Live { sampled: false })) => "live tail".into(),
+            (None, Some(TailStatus::Live { sampled: true })) => "live tail · sampled".into(),
+            (None, Some(TailStatus::Fallback(reason))) => {
+                format!("polling (live tail unavailable: {reason})")
+            }
             (None, Some(TailStatus::Polling)) | (None, None) => {
                 "polling (FilterLogEvents) · loading".into()
             }

@@ -72,6 +72,10 @@ impl State {
             .session
             .as_ref()
             .filter(|_| self.screen == Screen::Console)?;
+        if s.focus == PanelId::Logs {
+            // A tail wakes the loop with its own events; no timer here.
+            return None;
+        }
         let fetch = s.fetch(s.focus);
         let refresh = self.refresh_interval.and_then(|i| fetch.due_at(i));
         let label = fetch.updated_at.map(|t| {
@@ -354,7 +358,6 @@ impl State {
                         crate::cli::logs::MAX_GROUPS
                     ));
                 }
-                return;
             }
             Action::Mark if s.focus == PanelId::LogGroups => {
                 if let Some(name) = s.log_groups.selected_row().map(|r| r.name.clone()) {
@@ -539,7 +542,7 @@ impl State {
         let Some(interval) = self.refresh_interval else {
             return;
         };
-        let Some(s) = self.session.as_mut() else {
+        let Some(s) = self.session.as_mut().filter(|s| s.focus != PanelId::Logs) else {
             return;
         };
         let due = s.fetch(s.focus).due_at(interval).is_some_and(|t| t <= now);

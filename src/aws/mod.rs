@@ -6,6 +6,7 @@
 pub mod cloudformation;
 pub mod error;
 pub mod lambda;
+pub mod live_tail;
 pub mod logs;
 pub mod opensearch;
 pub mod session;
@@ -191,7 +192,7 @@ async fn run_tail(
     let budget = c.logs_budget.clone();
     let request = Request::StopTail(id);
     let started = Instant::now();
-    let poll = tail::poll(&c, spec, budget, tx);
+    let poll = tail::run(&c, spec, budget, tx);
     let forward = async {
         while let Some(update) = rx.recv().await {
             let event = Event {

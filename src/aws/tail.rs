@@ -9,6 +9,9 @@
 //! retried with backoff from the last event seen, so nothing is lost or
 //! repeated when the endpoint comes back; a missing group or a bad filter
 //! pattern ends the tail with a message.
+//!
+//! [`run`] is the entry point: it follows with CloudWatch Logs Live Tail where
+//! the endpoint supports it and polls otherwise (see [`super::live_tail`]).
 
 use std::collections::{BTreeMap, HashSet};
 use std::num::NonZeroU32;
@@ -67,6 +70,14 @@ pub enum TailStatus {
     Throttled(Problem),
     /// The endpoint could not be reached; retrying from the last event seen.
     Unreachable(Problem),
+    /// New events arrive by Live Tail (StartLiveTail), about a second behind.
+    /// `sampled`: more than 500 events/s match, and AWS is sending a sample.
+    Live { sampled: bool },
+    /// Live tail is unavailable for the reason given; new events are polled for.
+    Fallback(String),
+    /// A group that was tailed is gone (a deploy recreating it, say);
+    /// retrying until it is back, from the last event seen.
+    Missing(Problem),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +110,8 @@ struct Cursor {
     /// Every event of this group up to here has been fetched.
     complete_until: i64,
     done: bool,
+    /// The group answered at least once (so a later "not found" is a gap, not a typo).
+    found: bool,
     /// A caught-up group is polled again from this moment.
     next_poll: tokio::time::Instant,
 }
@@ -110,6 +123,15 @@ fn now_ms() -> i64 {
 }
 
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Runs a tail the best way the endpoint allows: a follow tail without an
+/// end follows with Live Tail, after loading its history by polling, and
+/// falls back to polling when live tail is unavailable; any other tail polls.
+/// Runs until the range ends, a fatal problem, or `updates` closes.
+pub async fn run(c: &Clients, spec: TailSpec, budget: Budget, updates: mpsc::Sender<TailUpdate>) {
+    let options = super::live_tail::LiveOptions::default();
+    super::live_tail::run_with(c, spec, budget, updates, options).await;
+}
 
 /// Runs a tail until its range ends, a fatal problem, or `updates` closes.
 pub async fn poll(c: &Clients, spec: TailSpec, budget: Budget, updates: mpsc::Sender<TailUpdate>) {
@@ -126,6 +148,7 @@ pub async fn poll(c: &Clients, spec: TailSpec, budget: Budget, updates: mpsc::Se
             chain_started: 0,
             complete_until: spec.range.start - 1,
             done: false,
+            found: false,
             next_poll: tokio::time::Instant::now(),
         })
         .collect();
@@ -168,12 +191,23 @@ pub async fn poll(c: &Clients, spec: TailSpec, budget: Budget, updates: mpsc::Se
                     let p = c
                         .ctx
                         .problem(&format!("FilterLogEvents on {}", cur.name), &e);
+                    let vanished = p.kind == ProblemKind::NotFound && cur.found;
                     match p.kind {
-                        ProblemKind::Throttled | ProblemKind::Unreachable => {
-                            let s = if p.kind == ProblemKind::Throttled {
-                                TailStatus::Throttled(p)
-                            } else {
-                                TailStatus::Unreachable(p)
+                        ProblemKind::Throttled
+                        | ProblemKind::Unreachable
+                        | ProblemKind::NotFound
+                            if p.kind != ProblemKind::NotFound || vanished =>
+                        {
+                            let s = match p.kind {
+                                ProblemKind::Throttled => TailStatus::Throttled(p),
+                                ProblemKind::Unreachable => TailStatus::Unreachable(p),
+                                _ => TailStatus::Missing(Problem::new(
+                                    p.kind,
+                                    format!(
+                                        "log group {} is gone; waiting for it to come back",
+                                        cur.name
+                                    ),
+                                )),
                             };
                             if status != s {
                                 status = s.clone();
@@ -201,6 +235,7 @@ pub async fn poll(c: &Clients, spec: TailSpec, budget: Budget, updates: mpsc::Se
                 }
             };
             backoff = Duration::from_secs(1);
+            cur.found = true;
             if status != TailStatus::Polling && status != TailStatus::CaughtUp {
                 status = TailStatus::Polling;
                 if !send(TailUpdate::Status(status.clone())).await {

@@ -87,7 +87,7 @@ pub async fn run(cmd: &LogsCommand, config: &Config, deployment: Option<&str>) -
     };
     let (tx, mut rx) = mpsc::channel(64);
     let budget = clients.logs_budget.clone();
-    let tail = tokio::spawn(async move { tail::poll(&clients, spec, budget, tx).await });
+    let tail = tokio::spawn(async move { tail::run(&clients, spec, budget, tx).await });
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut code = ExitCode::SUCCESS;
@@ -101,7 +101,13 @@ pub async fn run(cmd: &LogsCommand, config: &Config, deployment: Option<&str>) -
                     out.flush()?;
                 }
             }
-            TailUpdate::Status(TailStatus::Throttled(p) | TailStatus::Unreachable(p)) => {
+            TailUpdate::Status(TailStatus::Fallback(reason)) => {
+                out.flush()?;
+                eprintln!("opsdeck: live tail unavailable ({reason}); polling FilterLogEvents");
+            }
+            TailUpdate::Status(
+                TailStatus::Throttled(p) | TailStatus::Unreachable(p) | TailStatus::Missing(p),
+            ) => {
                 out.flush()?;
                 eprintln!("opsdeck: {p} (retrying)");
             }

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use color_eyre::eyre::{Result, WrapErr, bail};
 
 pub mod logs;
+pub mod vpn;
 
 use crate::app::{Action, State};
 use crate::config::{self, Diagnostic, Loaded};
@@ -57,6 +58,9 @@ pub enum Command {
     /// Log events of a deployment's log groups.
     #[command(subcommand)]
     Logs(logs::LogsCommand),
+    /// The VPN certificate authority: CA, client and server certificates, CRL.
+    #[command(subcommand)]
+    Vpn(vpn::VpnCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,6 +154,7 @@ fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         .build()?;
     match &cli.command {
         Some(Command::Sandbox(cmd)) => runtime.block_on(sandbox(&cli, cmd)),
+        Some(Command::Vpn(cmd)) => vpn::run(cmd, false),
         Some(Command::Logs(cmd)) => {
             let loaded = load(&cli);
             if loaded.has_errors() {

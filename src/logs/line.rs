@@ -165,7 +165,7 @@ pub struct Report {
 pub fn parse_report(text: &str) -> Option<Report> {
     let field = |name: &str| -> Option<&str> {
         let at = text.find(name)? + name.len();
-        text[at..].trim_start().split_whitespace().next()
+        text[at..].split_whitespace().next()
     };
     Some(Report {
         duration_ms: field("\tDuration:")

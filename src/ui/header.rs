@@ -93,7 +93,14 @@ pub fn tabs(frame: &mut Frame, area: Rect, state: &State, s: &Session) -> Vec<(R
         if let Some(n) = s.count(*panel) {
             label.push_str(&format!(" ({n})"));
         }
-        if s.fetch(*panel).error.is_some() {
+        let failed = match panel {
+            PanelId::Logs => s
+                .logs
+                .as_ref()
+                .is_some_and(|l| matches!(l.ended, Some(Some(_)))),
+            p => s.fetch(*p).error.is_some(),
+        };
+        if failed {
             label.push_str(" ✗");
         }
         let style = if *panel == s.focus {

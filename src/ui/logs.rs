@@ -103,7 +103,8 @@ fn title<'a>(t: &Theme, v: &LogView) -> Line<'a> {
     let mode_slot = match &v.status {
         Some(
             crate::aws::tail::TailStatus::Throttled(_)
-            | crate::aws::tail::TailStatus::Unreachable(_),
+            | crate::aws::tail::TailStatus::Unreachable(_)
+            | crate::aws::tail::TailStatus::Missing(_),
         ) => Slot::Warning,
         _ if matches!(v.ended, Some(Some(_))) => Slot::Error,
         _ => Slot::Info,
