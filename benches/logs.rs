@@ -61,6 +61,20 @@ fn tailing(n: usize) -> State {
     let now = Instant::now();
     state.select_deployment("dev", now).unwrap();
     let hits = Hitmap::default();
+    // The deployment's log groups, as the worker would answer.
+    let generation = state.session.as_ref().unwrap().generation;
+    let groups = Event {
+        generation,
+        request: Request::LogGroups,
+        outcome: Ok(Response::LogGroups(vec![opsdeck::model::LogGroupRow {
+            name: "/aws/lambda/dev-api".into(),
+            retention_days: Some(14),
+            stored_bytes: None,
+            created: None,
+        }])),
+        took: std::time::Duration::ZERO,
+    };
+    state.update(Msg::Aws(groups), now, &hits);
     state.update(Msg::Action(Action::PanelLogs), now, &hits);
     state.update(Msg::Action(Action::TailLogs), now, &hits);
     let s = state.session.as_ref().unwrap();
