@@ -86,6 +86,20 @@ impl Chunk {
             && i32::try_from(ts - self.base).is_ok()
     }
 
+    /// Appends a line's text and returns its metadata, for the caller to place.
+    fn add_text(&mut self, ts: i64, source: u32, text: &str, kind: Kind, level: Level) -> Meta {
+        let meta = Meta {
+            ts_off: (ts - self.base) as i32,
+            start: self.text.len() as u32,
+            len: text.len() as u32,
+            source,
+            level,
+            kind,
+        };
+        self.text.push_str(text);
+        meta
+    }
+
     fn seal(&mut self) {
         self.metas.shrink_to_fit();
         self.text.shrink_to_fit();
@@ -195,15 +209,7 @@ impl LogStore {
             self.chunks.push_back(Chunk::new(ts, text.len()));
         }
         if let Some(c) = self.chunks.back_mut() {
-            let meta = Meta {
-                ts_off: (ts - c.base) as i32,
-                start: c.text.len() as u32,
-                len: text.len() as u32,
-                source,
-                level,
-                kind,
-            };
-            c.text.push_str(text);
+            let meta = c.add_text(ts, source, text, kind, level);
             c.metas.push(meta);
         }
     }
@@ -220,30 +226,15 @@ impl LogStore {
         if i32::try_from(ts - chunk.base).is_err() {
             // Far older than anything buffered: a chunk of its own in front.
             let mut c = Chunk::new(ts, text.len());
-            c.text.push_str(text);
-            c.metas.push(Meta {
-                ts_off: 0,
-                start: 0,
-                len: text.len() as u32,
-                source,
-                level,
-                kind,
-            });
+            let meta = c.add_text(ts, source, text, kind, level);
+            c.metas.push(meta);
             c.seal();
             self.chunks.insert(i, c);
             return;
         }
         let at = chunk.head
             + chunk.metas[chunk.head..].partition_point(|m| chunk.base + i64::from(m.ts_off) <= ts);
-        let meta = Meta {
-            ts_off: (ts - chunk.base) as i32,
-            start: chunk.text.len() as u32,
-            len: text.len() as u32,
-            source,
-            level,
-            kind,
-        };
-        chunk.text.push_str(text);
+        let meta = chunk.add_text(ts, source, text, kind, level);
         chunk.metas.insert(at, meta);
     }
 

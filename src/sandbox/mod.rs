@@ -196,16 +196,7 @@ async fn seed_stacks(c: &Clients, env: &str) -> Result<String> {
     }
     // An update, so the stack list shows UPDATE_COMPLETE next to CREATE_COMPLETE.
     let core = format!("{env}-core");
-    let out = c
-        .cloudformation
-        .describe_stacks()
-        .stack_name(&core)
-        .send()
-        .await?;
-    let stack = out
-        .stacks()
-        .first()
-        .ok_or_else(|| eyre!("stack {core} vanished"))?;
+    let stack = describe_stack(c, &core).await?;
     if stack.stack_status() == Some(&StackStatus::CreateComplete) {
         // A new description is a real change; an identical template is refused.
         let mut template: serde_json::Value = serde_json::from_str(&stacks(env).swap_remove(0).1)?;
@@ -228,38 +219,33 @@ async fn seed_stacks(c: &Clients, env: &str) -> Result<String> {
             .wrap_err_with(|| format!("updating stack {core}"))?;
         wait_for_stack(c, &core).await?;
     }
-    let out = c
-        .cloudformation
-        .describe_stacks()
-        .stack_name(&core)
-        .send()
-        .await?;
-    out.stacks()
-        .first()
-        .and_then(|s| {
-            s.outputs()
-                .iter()
-                .find(|o| o.output_key() == Some("LambdaRoleArn"))
-                .and_then(|o| o.output_value())
-        })
+    describe_stack(c, &core)
+        .await?
+        .outputs()
+        .iter()
+        .find(|o| o.output_key() == Some("LambdaRoleArn"))
+        .and_then(|o| o.output_value())
         .map(str::to_string)
         .ok_or_else(|| eyre!("stack {core} has no LambdaRoleArn output"))
 }
 
+async fn describe_stack(c: &Clients, name: &str) -> Result<aws_sdk_cloudformation::types::Stack> {
+    let out = c
+        .cloudformation
+        .describe_stacks()
+        .stack_name(name)
+        .send()
+        .await?;
+    out.stacks()
+        .first()
+        .cloned()
+        .ok_or_else(|| eyre!("stack {name} vanished"))
+}
+
 async fn wait_for_stack(c: &Clients, name: &str) -> Result<()> {
     for _ in 0..100 {
-        let out = c
-            .cloudformation
-            .describe_stacks()
-            .stack_name(name)
-            .send()
-            .await?;
-        let status = out
-            .stacks()
-            .first()
-            .and_then(|s| s.stack_status())
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default();
+        let stack = describe_stack(c, name).await?;
+        let status = stack.stack_status().map_or("", |s| s.as_str());
         if !status.ends_with("_IN_PROGRESS") {
             if status.ends_with("_COMPLETE") && !status.contains("ROLLBACK") {
                 return Ok(());
