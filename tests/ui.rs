@@ -948,3 +948,173 @@ fn the_logs_panel_sets_no_timer_of_its_own() {
     h.send(Msg::Tick, 3600);
     assert!(h.commands.is_empty(), "{:?}", h.commands);
 }
+
+fn sent_tails(h: &Harness) -> Vec<(u64, opsdeck::aws::tail::TailSpec)> {
+    h.commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Send(Request::Tail { id, spec }) => Some((*id, (**spec).clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn scrolling_past_the_oldest_line_loads_older_ones() {
+    let mut h = tailing();
+    h.keys("g"); // to the oldest line
+    h.commands.clear();
+    h.keys("k"); // and past it
+    let sent = sent_tails(&h);
+    assert_eq!(sent.len(), 1, "{:?}", h.commands);
+    let (older_id, spec) = &sent[0];
+    let v = h.state.session.as_ref().unwrap().logs.as_ref().unwrap();
+    // Just before what is loaded, back as far again: no overlap, no follow.
+    assert!(!spec.follow);
+    assert_eq!(spec.range.start, v.start_ms);
+    assert!(spec.range.end.unwrap() < spec.range.start + 2 * 3_600_000);
+    assert!(h.screen().contains("loading older lines"));
+    // A second press while loading sends nothing more.
+    h.commands.clear();
+    h.keys("k");
+    assert!(sent_tails(&h).is_empty());
+
+    let older: Vec<TailEvent> = (0..3)
+        .map(|i| TailEvent {
+            group: 0,
+            stream: "s".into(),
+            ts: T - 10_000 + i,
+            id: format!("o{i}"),
+            message: format!("[INFO] older {i}"),
+        })
+        .collect();
+    let id = *older_id;
+    h.answer(
+        Request::StopTail(id),
+        Ok(Response::Tail {
+            id,
+            update: TailUpdate::Events(older),
+        }),
+    );
+    h.answer(
+        Request::StopTail(id),
+        Ok(Response::Tail {
+            id,
+            update: TailUpdate::Ended(None),
+        }),
+    );
+    let v = h.state.session.as_ref().unwrap().logs.as_ref().unwrap();
+    assert_eq!(v.store.len(), 10);
+    assert_eq!(v.store.get(0).unwrap().text, "[INFO] older 0");
+    // The cursor stays on the line it was on; the older lines are above it.
+    assert_eq!(v.cursor, 3);
+    assert_eq!(
+        v.store.get(v.cursor).unwrap().text,
+        "START RequestId: 8f1e Version: $LATEST"
+    );
+
+    // Nothing older the next time: said, and not asked again.
+    h.keys("gk");
+    let (id, _) = sent_tails(&h).last().cloned().unwrap();
+    h.answer(
+        Request::StopTail(id),
+        Ok(Response::Tail {
+            id,
+            update: TailUpdate::Ended(None),
+        }),
+    );
+    assert!(h.screen().contains("nothing older"));
+    h.commands.clear();
+    h.keys("k");
+    assert!(sent_tails(&h).is_empty());
+}
+
+#[test]
+fn a_closed_range_is_read_without_following() {
+    let mut h = tailing();
+    h.commands.clear();
+    h.keys("H");
+    h.send(
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+        0,
+    );
+    h.keys("3h..1h");
+    h.key(KeyCode::Enter);
+    let (_, spec) = sent_tails(&h).pop().unwrap();
+    assert!(!spec.follow);
+    assert_eq!(spec.range.end.unwrap() - spec.range.start, 2 * 3_600_000);
+    assert!(h.screen().contains("since 3h until 1h"));
+    // An end before the start is refused inline.
+    h.keys("H");
+    h.send(
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+        0,
+    );
+    h.keys("1h..3h");
+    h.key(KeyCode::Enter);
+    assert!(h.state.message.as_ref().unwrap().text.contains("ends"));
+}
+
+#[test]
+fn a_selection_is_copied_and_saved() {
+    let mut h = tailing();
+    h.keys("kkk"); // onto line 3
+    h.keys("vjj"); // select lines 3..=5
+    assert!(h.screen().contains("3 selected"));
+    h.commands.clear();
+    h.keys("y");
+    let copied: Vec<&String> = h
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Clipboard(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(copied.len(), 1);
+    assert_eq!(copied[0].lines().count(), 3);
+    assert!(copied[0].starts_with("[ERROR]\t8f1e\tFailed to index"));
+    h.send(
+        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+        0,
+    );
+    h.send(
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+        0,
+    );
+    h.keys("/tmp/sel.log");
+    h.key(KeyCode::Enter);
+    let saved: Vec<&String> = h
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::WriteFile { contents, .. } => Some(contents),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(saved[0].lines().count(), 3);
+    assert!(
+        saved[0]
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("\tFailed to index bundle: ConnectionError(timeout after 30s)")
+    );
+    // Esc ends the selection; saving then writes the whole buffer.
+    h.key(KeyCode::Esc);
+    h.commands.clear();
+    h.send(
+        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+        0,
+    );
+    h.key(KeyCode::Enter);
+    let saved: Vec<&String> = h
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::WriteFile { contents, .. } => Some(contents),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(saved[0].lines().count(), 7);
+}

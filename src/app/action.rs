@@ -64,8 +64,9 @@ actions! {
     ToggleWrap => "toggle_wrap", Read, "Wrap long log lines";
     ToggleUtc => "toggle_utc", Read, "Show log times in UTC or local time";
     ToggleStream => "toggle_stream", Read, "Show or hide the log stream column";
-    CopyLine => "copy_line", Read, "Copy the selected log line (OSC 52)";
-    SaveLogs => "save_logs", Read, "Save the log buffer to a file";
+    Select => "select", Read, "Start or end a selection of log lines (for copy and save)";
+    CopyLine => "copy_line", Read, "Copy the selected log line(s) (OSC 52)";
+    SaveLogs => "save_logs", Read, "Save the log buffer (or the selection) to a file";
     Up => "up", Read, "Move the selection up";
     Down => "down", Read, "Move the selection down";
     PageUp => "page_up", Read, "Move the selection up a page";

@@ -15,8 +15,19 @@ pub enum Prompt {
     Filter,
     /// A start time; restarts the tail.
     Since,
-    /// A file to save the buffer to.
+    /// A file to save the buffer (or the selection) to.
     Save,
+}
+
+/// Loading lines older than the oldest buffered one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Older {
+    Idle,
+    /// A one-shot fetch (this tail id) is running.
+    Loading(u64),
+    /// Nothing older was found back to this time.
+    Exhausted,
+    Failed(String),
 }
 
 impl Prompt {
@@ -24,7 +35,7 @@ impl Prompt {
         match self {
             Prompt::Search => "search (regex)",
             Prompt::Filter => "filter pattern (AWS)",
-            Prompt::Since => "since (15m, 2h, 3d, 2026-11-20 14:00)",
+            Prompt::Since => "since[..until] (15m, 2h..1h, 2026-11-20 14:00..15:00 as full times)",
             Prompt::Save => "save buffer to",
         }
     }
@@ -42,6 +53,15 @@ pub struct LogView {
     pub id: u64,
     pub groups: Vec<String>,
     pub since: String,
+    /// The end of the range; `None` follows new events.
+    pub until: Option<String>,
+    /// The oldest time loaded so far (ms); scrolling past it loads more.
+    pub start_ms: i64,
+    pub older: Older,
+    /// Lines the running older-lines fetch has added so far.
+    pub older_found: usize,
+    /// Where a selection (for copy and save) started; it ends at the cursor.
+    pub anchor: Option<usize>,
     pub filter: Option<String>,
     pub store: LogStore,
     pub status: Option<TailStatus>,
@@ -76,6 +96,11 @@ impl LogView {
             id,
             groups,
             since,
+            until: None,
+            start_ms: 0,
+            older: Older::Idle,
+            older_found: 0,
+            anchor: None,
             filter,
             store: LogStore::new(cap),
             status: None,
@@ -121,6 +146,50 @@ impl LogView {
                 self.ended = Some(p);
                 0
             }
+        }
+    }
+
+    /// Applies an update of the older-lines fetch.
+    pub fn apply_older(&mut self, update: TailUpdate) {
+        match update {
+            TailUpdate::Events(events) => {
+                let sources: Vec<u32> = events
+                    .iter()
+                    .map(|e| self.store.intern(e.group, &e.stream))
+                    .collect();
+                let n = self.store.prepend(
+                    events
+                        .iter()
+                        .zip(sources)
+                        .map(|(e, s)| (e.ts, s, e.message.as_str())),
+                );
+                // What was on screen keeps its place; the new lines are above it.
+                self.cursor += n;
+                self.top += n;
+                self.anchor = self.anchor.map(|a| a + n);
+                self.older_found += n;
+            }
+            TailUpdate::Status(_) => {}
+            TailUpdate::Ended(None) => {
+                self.older = if self.older_found == 0 {
+                    Older::Exhausted
+                } else {
+                    Older::Idle
+                };
+                self.older_found = 0;
+            }
+            TailUpdate::Ended(Some(p)) => {
+                self.older = Older::Failed(p.message);
+                self.older_found = 0;
+            }
+        }
+    }
+
+    /// The selected lines: the selection, or the cursor's line.
+    pub fn selection(&self) -> std::ops::RangeInclusive<usize> {
+        match self.anchor {
+            Some(a) => a.min(self.cursor)..=a.max(self.cursor),
+            None => self.cursor..=self.cursor,
         }
     }
 

@@ -329,7 +329,10 @@ impl State {
             s.editing_filter = false;
             return;
         }
-        if s.focus == PanelId::Logs && s.logs.is_some() && log_action(s, action, height, out) {
+        if s.focus == PanelId::Logs
+            && s.logs.is_some()
+            && log_action(s, action, height, &mut self.next_tail_id, out)
+        {
             return;
         }
         match action {
@@ -350,7 +353,7 @@ impl State {
                 let Some(s) = self.session.as_mut() else {
                     return;
                 };
-                start_tail(s, id, groups, "15m".into(), None, cap, out);
+                start_tail(s, id, groups, "15m".into(), None, None, cap, out);
                 s.focus = PanelId::Logs;
                 if total > crate::cli::logs::MAX_GROUPS {
                     self.warn(format!(
@@ -481,6 +484,18 @@ impl State {
             return;
         };
         if let Some(id) = tail_id(&e) {
+            if let Some(view) = s
+                .logs
+                .as_mut()
+                .filter(|v| v.older == super::logs::Older::Loading(id))
+            {
+                match e.outcome {
+                    Ok(Response::Tail { update, .. }) => view.apply_older(update),
+                    Ok(_) => {}
+                    Err(p) => view.apply_older(crate::aws::tail::TailUpdate::Ended(Some(p))),
+                }
+                return;
+            }
             if let Some(view) = s.logs.as_mut().filter(|v| v.id == id) {
                 match e.outcome {
                     Ok(Response::Tail { update, .. }) => {
@@ -683,42 +698,100 @@ fn groups_to_tail(s: &Session) -> Vec<String> {
 }
 
 /// Replaces the session's tail with a new one.
+#[allow(clippy::too_many_arguments)]
 fn start_tail(
     s: &mut Session,
     id: u64,
     groups: Vec<String>,
     since: String,
+    until: Option<String>,
     filter: Option<String>,
     cap: usize,
     out: &mut Vec<Command>,
 ) {
     if let Some(old) = s.logs.take() {
         out.push(Command::Send(Request::StopTail(old.id)));
+        if let super::logs::Older::Loading(h) = old.older {
+            out.push(Command::Send(Request::StopTail(h)));
+        }
     }
     let now = jiff::Timestamp::now();
     let tz = jiff::tz::TimeZone::system();
+    // The prompt validated both; the defaults only guard a race with the clock.
     let start =
         crate::logs::parse_time(&since, now, &tz).unwrap_or(now.as_millisecond() - 15 * 60_000);
+    let end = until
+        .as_deref()
+        .and_then(|u| crate::logs::parse_time(u, now, &tz).ok());
     let spec = crate::aws::tail::TailSpec {
         groups: groups.clone(),
-        range: crate::logs::Range { start, end: None },
+        range: crate::logs::Range { start, end },
         filter: filter.clone(),
-        follow: true,
+        follow: end.is_none(),
         poll_every: std::time::Duration::from_secs(1),
     };
     out.push(Command::Send(Request::Tail {
         id,
         spec: Box::new(spec),
     }));
-    s.logs = Some(super::logs::LogView::new(id, groups, since, filter, cap));
+    let mut view = super::logs::LogView::new(id, groups, since, filter, cap);
+    view.until = until;
+    view.start_ms = start;
+    s.logs = Some(view);
+}
+
+/// Starts fetching the lines before the oldest loaded one (scrolling up past it).
+fn load_older(v: &mut super::logs::LogView, id: u64, out: &mut Vec<Command>) -> bool {
+    use super::logs::Older;
+    if matches!(v.older, Older::Loading(_) | Older::Exhausted) || v.store.len() >= v.store.cap() {
+        return false;
+    }
+    // Go back as far again as is loaded (at least 15 minutes).
+    let now = jiff::Timestamp::now().as_millisecond();
+    let span = (now - v.start_ms).max(15 * 60_000);
+    let start = v.start_ms - span;
+    let spec = crate::aws::tail::TailSpec {
+        groups: v.groups.clone(),
+        // Up to just before what is loaded: no overlap, nothing to de-duplicate.
+        range: crate::logs::Range {
+            start,
+            end: Some(v.start_ms - 1),
+        },
+        filter: v.filter.clone(),
+        follow: false,
+        poll_every: std::time::Duration::from_secs(1),
+    };
+    out.push(Command::Send(Request::Tail {
+        id,
+        spec: Box::new(spec),
+    }));
+    v.start_ms = start;
+    v.older = Older::Loading(id);
+    true
 }
 
 /// Handles an action in the log view; false if it is not the view's.
-fn log_action(s: &mut Session, action: Action, height: usize, out: &mut Vec<Command>) -> bool {
+fn log_action(
+    s: &mut Session,
+    action: Action,
+    height: usize,
+    next_id: &mut u64,
+    out: &mut Vec<Command>,
+) -> bool {
     use super::logs::Prompt;
     let Some(v) = s.logs.as_mut() else {
         return false;
     };
+    // Scrolling up past the oldest loaded line loads older ones.
+    if v.cursor == 0 && matches!(action, Action::Up | Action::PageUp | Action::Top) {
+        v.pause(height);
+        v.cursor = 0;
+        v.keep_visible(height);
+        if load_older(v, *next_id, out) {
+            *next_id += 1;
+        }
+        return true;
+    }
     let page = height.max(1) as isize;
     match action {
         Action::Up => v.move_cursor(-1, height),
@@ -737,7 +810,18 @@ fn log_action(s: &mut Session, action: Action, height: usize, out: &mut Vec<Comm
         Action::LogFilter => {
             v.prompt = Some((Prompt::Filter, v.filter.clone().unwrap_or_default()))
         }
-        Action::LogSince => v.prompt = Some((Prompt::Since, v.since.clone())),
+        Action::LogSince => {
+            let range = match &v.until {
+                Some(u) => format!("{}..{u}", v.since),
+                None => v.since.clone(),
+            };
+            v.prompt = Some((Prompt::Since, range));
+        }
+        Action::Select if v.anchor.is_some() => v.anchor = None,
+        Action::Select => {
+            v.pause(height);
+            v.anchor = Some(v.cursor);
+        }
         Action::SaveLogs => {
             let name = v.group_label(0).to_string();
             let stamp = jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S");
@@ -756,21 +840,31 @@ fn log_action(s: &mut Session, action: Action, height: usize, out: &mut Vec<Comm
         Action::Open if v.detail.is_some() => v.detail = None,
         Action::Open => v.detail = (!v.store.is_empty()).then_some(v.cursor),
         Action::Back if v.detail.is_some() => v.detail = None,
+        Action::Back if v.anchor.is_some() => v.anchor = None,
         Action::Back if v.search.is_some() => v.search = None,
         Action::CopyLine => {
-            if let Some(line) = v.store.get(v.cursor) {
-                out.push(Command::Clipboard(line.text.to_string()));
+            let range = v.selection();
+            let n = range.end() - range.start() + 1;
+            let text: Vec<&str> = v
+                .store
+                .iter_from(*range.start())
+                .take(n)
+                .map(|l| l.text)
+                .collect();
+            if !text.is_empty() {
+                out.push(Command::Clipboard(text.join("\n")));
             }
         }
         Action::Refresh => {
-            let (id, groups, since, filter, cap) = (
+            let (id, groups, since, until, filter, cap) = (
                 v.id,
                 v.groups.clone(),
                 v.since.clone(),
+                v.until.clone(),
                 v.filter.clone(),
                 v.store.cap(),
             );
-            start_tail(s, id, groups, since, filter, cap, out);
+            start_tail(s, id, groups, since, until, filter, cap, out);
         }
         _ => return false,
     }
@@ -843,25 +937,41 @@ impl State {
                         }
                     }
                     Prompt::Filter | Prompt::Since => {
-                        let (mut since, mut filter) = (v.since.clone(), v.filter.clone());
+                        let (mut since, mut until, mut filter) =
+                            (v.since.clone(), v.until.clone(), v.filter.clone());
                         if prompt == Prompt::Since {
+                            // "2h" follows from two hours ago; "2h..1h" reads a closed range.
+                            let (from, to) = match text.split_once("..") {
+                                Some((a, b)) => (a.trim().to_string(), Some(b.trim().to_string())),
+                                None => (text, None),
+                            };
                             let tz = jiff::tz::TimeZone::system();
-                            if let Err(e) =
-                                crate::logs::parse_time(&text, jiff::Timestamp::now(), &tz)
-                            {
+                            let checked = crate::logs::parse_range(
+                                &from,
+                                to.as_deref(),
+                                jiff::Timestamp::now(),
+                                &tz,
+                            );
+                            if let Err(e) = checked {
                                 self.warn(e);
                                 return;
                             }
-                            since = text;
+                            (since, until) = (from, to);
                         } else {
                             filter = (!text.is_empty()).then_some(text);
                         }
                         let groups = v.groups.clone();
                         self.next_tail_id += 1;
-                        start_tail(s, id, groups, since, filter, cap, out);
+                        start_tail(s, id, groups, since, until, filter, cap, out);
                     }
                     Prompt::Save => {
-                        let contents = render_buffer(v);
+                        // The selection if there is one, else the whole buffer.
+                        let range = if v.anchor.is_some() {
+                            v.selection()
+                        } else {
+                            0..=v.last()
+                        };
+                        let contents = render_buffer(v, range);
                         v.prompt = None;
                         out.push(Command::WriteFile {
                             path: text.into(),
@@ -876,9 +986,10 @@ impl State {
 }
 
 /// The buffer as the CLI prints it: time, stream, message.
-fn render_buffer(v: &super::logs::LogView) -> String {
+fn render_buffer(v: &super::logs::LogView, range: std::ops::RangeInclusive<usize>) -> String {
     let mut s = String::new();
-    for l in v.store.iter_from(0) {
+    let n = range.end() + 1 - range.start();
+    for l in v.store.iter_from(*range.start()).take(n) {
         let time = jiff::Timestamp::from_millisecond(l.ts)
             .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
             .unwrap_or_default();

@@ -238,6 +238,47 @@ impl LogStore {
         chunk.metas.insert(at, meta);
     }
 
+    /// Adds lines older than everything buffered (loading history), in
+    /// timestamp order, as whole chunks in front: no per-line shifting.
+    /// Lines not older than the oldest buffered go through [`push`](Self::push).
+    pub fn prepend<'t>(&mut self, lines: impl IntoIterator<Item = (i64, u32, &'t str)>) -> usize {
+        let oldest = self.oldest_ts();
+        let mut front: Vec<Chunk> = Vec::new();
+        let mut later = Vec::new();
+        let mut n = 0;
+        for (ts, source, text) in lines {
+            if oldest.is_some_and(|o| ts > o) {
+                later.push((ts, source, text));
+                continue;
+            }
+            let (kind, level) = classify(text);
+            let text = &text[..floor_char_boundary(text, text.len().min(u32::MAX as usize))];
+            if front.last().is_none_or(|c| !c.fits(ts, text.len())) {
+                if let Some(c) = front.last_mut() {
+                    c.seal();
+                }
+                front.push(Chunk::new(ts, text.len()));
+            }
+            if let Some(c) = front.last_mut() {
+                let meta = c.add_text(ts, source, text, kind, level);
+                c.metas.push(meta);
+            }
+            n += 1;
+        }
+        if let Some(c) = front.last_mut() {
+            c.seal();
+        }
+        for c in front.into_iter().rev() {
+            self.chunks.push_front(c);
+        }
+        self.len += n;
+        for (ts, source, text) in later {
+            self.push(ts, source, text);
+        }
+        self.evict();
+        n
+    }
+
     fn evict(&mut self) {
         while self.len > self.cap {
             let Some(first) = self.chunks.front_mut() else {
@@ -366,6 +407,27 @@ mod tests {
                 (30, "thirty")
             ]
             .map(|(t, x)| (t, x.to_string()))
+        );
+    }
+
+    #[test]
+    fn prepending_history_puts_it_in_front_in_order() {
+        let mut s = LogStore::new(100_000);
+        let src = s.intern(0, "a");
+        s.push(1_000_000, src, "newest");
+        let older: Vec<(i64, u32, String)> =
+            (0..10_000).map(|i| (i, src, format!("old {i}"))).collect();
+        let n = s.prepend(older.iter().map(|(t, s, x)| (*t, *s, x.as_str())));
+        assert_eq!(n, 10_000);
+        assert_eq!(s.len(), 10_001);
+        assert_eq!(s.get(0).unwrap().text, "old 0");
+        assert_eq!(s.get(9_999).unwrap().text, "old 9999");
+        assert_eq!(s.get(10_000).unwrap().text, "newest");
+        assert!(
+            s.iter_from(0)
+                .collect::<Vec<_>>()
+                .windows(2)
+                .all(|w| w[0].ts <= w[1].ts)
         );
     }
 

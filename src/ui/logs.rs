@@ -129,6 +129,28 @@ fn title<'a>(t: &Theme, v: &LogView) -> Line<'a> {
 fn footer<'a>(t: &Theme, v: &LogView) -> Line<'a> {
     let muted = t.style(Slot::Muted);
     let mut spans = vec![Span::styled(format!(" since {}", v.since), muted)];
+    if let Some(u) = &v.until {
+        spans.push(Span::styled(format!(" until {u}"), muted));
+    }
+    match &v.older {
+        crate::app::logs::Older::Idle => {}
+        crate::app::logs::Older::Loading(_) => spans.push(Span::styled(
+            " · loading older lines…",
+            t.style(Slot::Progress),
+        )),
+        crate::app::logs::Older::Exhausted => spans.push(Span::styled(" · nothing older", muted)),
+        crate::app::logs::Older::Failed(why) => spans.push(Span::styled(
+            format!(" · older lines failed: {why}"),
+            t.style(Slot::Error),
+        )),
+    }
+    if v.anchor.is_some() {
+        let r = v.selection();
+        spans.push(Span::styled(
+            format!(" · {} selected", r.end() + 1 - r.start()),
+            t.style(Slot::Info),
+        ));
+    }
     if let Some(f) = &v.filter {
         spans.push(Span::styled(
             format!(" · filter “{f}”"),
@@ -273,7 +295,8 @@ fn render_line<'a>(
         _ => spans.push(Span::styled(text, base)),
     }
     let line = Line::from(spans);
-    if index == v.cursor && !v.follow {
+    let selected = v.anchor.is_some() && v.selection().contains(&index);
+    if selected || (index == v.cursor && !v.follow) {
         line.style(t.style(Slot::Selection))
     } else {
         line
