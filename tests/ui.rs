@@ -486,7 +486,7 @@ fn panels_cycle_and_jump() {
     assert_eq!(focus(&h), PanelId::Functions);
     h.key(KeyCode::BackTab);
     h.key(KeyCode::BackTab);
-    assert_eq!(focus(&h), PanelId::Logs);
+    assert_eq!(focus(&h), PanelId::Vpn);
     h.keys("3");
     assert_eq!(focus(&h), PanelId::Queues);
 }
@@ -1117,4 +1117,195 @@ fn a_selection_is_copied_and_saved() {
         })
         .collect();
     assert_eq!(saved[0].lines().count(), 7);
+}
+
+// ---- the VPN panel and the confirm dialog ----------------------------------
+
+/// The sandbox config with each deployment's PKI in a fresh folder, seeded
+/// by the sandbox's own PKI seeding (alice valid, bob revoked, carol pending).
+fn with_pki() -> (tempfile::TempDir, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut config = SANDBOX.to_string();
+    for env in ["dev", "prod"] {
+        let dir = tmp.path().join(env);
+        opsdeck::sandbox::seed_pki(env, &dir).unwrap();
+        config = config.replace(&format!("target/sandbox/pki-{env}"), dir.to_str().unwrap());
+    }
+    (tmp, config)
+}
+
+/// Runs the PKI job the last command asked for, and feeds its answer back.
+fn run_ca_job(h: &mut Harness) {
+    let job = h.commands.iter().rev().find_map(|c| match c {
+        Command::Send(r @ Request::Ca { .. }) => Some(r.clone()),
+        _ => None,
+    });
+    let Some(Request::Ca { dir, op }) = job.clone() else {
+        panic!("no PKI job sent: {:?}", h.commands)
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let outcome = rt
+        .block_on(opsdeck::aws::ca::run(dir, op))
+        .map(|l| Response::Ca(Box::new(l)));
+    h.answer(job.unwrap(), outcome);
+}
+
+fn vpn(config: &str, env: &str) -> Harness {
+    // Connecting asked for the listing already; answer it.
+    let mut h = Harness::connected(config, env);
+    h.keys("7");
+    run_ca_job(&mut h);
+    h
+}
+
+/// Serials, dates and temporary paths differ on every run.
+fn masked(screen: &str, tmp: &std::path::Path) -> String {
+    let s = screen.replace(tmp.to_str().unwrap(), "<tmp>");
+    let s = regex::Regex::new("[0-9A-F]{12,}")
+        .unwrap()
+        .replace_all(&s, "<serial>");
+    // What a dialog leaves visible of a serial, at the panel's edge.
+    let s = regex::Regex::new("[0-9A-F]{3,}│")
+        .unwrap()
+        .replace_all(&s, "<s>│");
+    let s = regex::Regex::new(r"\d{4}-\d\d-\d\d")
+        .unwrap()
+        .replace_all(&s, "<date----->");
+    // Days left round down, so they tick over while a test runs.
+    regex::Regex::new(r"\b(179|180|824|825) ")
+        .unwrap()
+        .replace_all(&s, "<n> ")
+        .into_owned()
+}
+
+fn row_of(h: &Harness, cn: &str) -> usize {
+    let s = h.state.session.as_ref().unwrap();
+    s.vpn.visible_rows().position(|r| r.cn() == cn).unwrap()
+}
+
+#[test]
+fn vpn_panel_lists_certificates_and_requests() {
+    let (tmp, config) = with_pki();
+    let mut h = vpn(&config, "dev");
+    let screen = h.screen();
+    assert!(
+        screen.contains("carol@dev.example.org") && screen.contains("pending request"),
+        "{screen}"
+    );
+    assert!(screen.contains("alice@dev.example.org") && screen.contains("valid"));
+    assert!(screen.contains("bob@dev.example.org") && screen.contains("revoked"));
+    // Whole days, rounded down: 180 right after writing, 179 a second later.
+    let crl = regex::Regex::new("1 revoked, next update in 1(79|80) days").unwrap();
+    assert!(crl.is_match(&screen), "{screen}");
+    insta::assert_snapshot!(masked(&screen, tmp.path()));
+}
+
+#[test]
+fn revoking_asks_first_and_then_revokes() {
+    let (tmp, config) = with_pki();
+    let mut h = vpn(&config, "dev");
+    let alice = row_of(&h, "alice@dev.example.org");
+    h.state.session.as_mut().unwrap().vpn.select(alice, 10);
+    h.commands.clear();
+    h.keys("X");
+    assert!(matches!(h.state.overlay, Some(Overlay::Confirm(_))));
+    insta::assert_snapshot!(masked(&h.screen(), tmp.path()));
+    // Enter alone does not confirm; nothing is sent until `y`.
+    h.key(KeyCode::Enter);
+    assert!(h.commands.is_empty());
+    h.keys("y");
+    run_ca_job(&mut h);
+    let msg = h.state.message.clone().unwrap();
+    assert!(
+        msg.text.starts_with("revoked alice@dev.example.org"),
+        "{}",
+        msg.text
+    );
+    let s = h.state.session.as_ref().unwrap();
+    let revoked = s.vpn.visible_rows().filter(|r| matches!(r, opsdeck::app::vpn::VpnRow::Cert(c, _) if c.status == opsdeck::pki::CertStatus::Revoked)).count();
+    assert_eq!(revoked, 2);
+}
+
+#[test]
+fn esc_cancels_and_changes_nothing() {
+    let (_tmp, config) = with_pki();
+    let mut h = vpn(&config, "dev");
+    h.commands.clear();
+    h.keys("C");
+    h.key(KeyCode::Esc);
+    assert_eq!(h.state.overlay, None);
+    assert!(h.commands.is_empty());
+    assert!(
+        h.state
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("nothing was changed")
+    );
+}
+
+#[test]
+fn a_protected_deployment_wants_its_name_typed() {
+    let (tmp, config) = with_pki();
+    let mut h = vpn(&config, "prod");
+    let carol = row_of(&h, "carol@prod.example.org");
+    h.state.session.as_mut().unwrap().vpn.select(carol, 10);
+    h.commands.clear();
+    h.keys("A");
+    insta::assert_snapshot!(masked(&h.screen(), tmp.path()));
+    // `y` is just a letter here; a wrong name is refused.
+    h.keys("y");
+    h.key(KeyCode::Enter);
+    assert!(h.commands.is_empty());
+    assert!(
+        h.state
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("type the deployment name `prod`")
+    );
+    h.key(KeyCode::Backspace);
+    h.keys("prod");
+    h.key(KeyCode::Enter);
+    run_ca_job(&mut h);
+    assert!(
+        h.state
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("signed carol@prod.example.org")
+    );
+    let s = h.state.session.as_ref().unwrap();
+    assert!(
+        s.vpn
+            .visible_rows()
+            .all(|r| !matches!(r, opsdeck::app::vpn::VpnRow::Pending(_)))
+    );
+}
+
+#[test]
+fn read_only_offers_and_sends_nothing_mutating() {
+    let (_tmp, config) = with_pki();
+    let config = config.replace("name = \"dev\"", "name = \"dev\"\nread_only = true");
+    let mut h = vpn(&config, "dev");
+    h.commands.clear();
+    for key in ["X", "A", "C"] {
+        h.keys(key);
+        assert_eq!(h.state.overlay, None, "{key} opened a dialog");
+    }
+    assert!(h.commands.is_empty(), "{:?}", h.commands);
+    assert!(h.state.message.as_ref().unwrap().text.contains("read-only"));
+    // Nor are they offered: not in the palette, not in help.
+    assert!(
+        opsdeck::app::update::palette_matches("vpn", true)
+            .iter()
+            .all(|a| !a.is_mutating())
+    );
+    h.keys("?");
+    assert!(!h.screen().contains("vpn_revoke"));
 }

@@ -54,6 +54,10 @@ actions! {
     PanelLogGroups => "panel_log_groups", Read, "Show CloudWatch log groups";
     PanelIndex => "panel_index", Read, "Show the OpenSearch domain";
     PanelLogs => "panel_logs", Read, "Show the live log tail";
+    PanelVpn => "panel_vpn", Read, "Show the VPN certificate authority";
+    VpnSign => "vpn_sign", Mutating, "Sign the selected pending certificate request";
+    VpnRevoke => "vpn_revoke", Mutating, "Revoke the selected certificate";
+    VpnCrl => "vpn_crl", Mutating, "Regenerate the certificate revocation list";
     TailLogs => "tail_logs", Read, "Tail the marked log groups, the selected function's, or the configured ones";
     Mark => "mark", Read, "Mark or unmark the selected log group for tailing";
     Follow => "follow", Read, "Pause or follow the log tail";

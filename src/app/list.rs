@@ -202,6 +202,37 @@ impl<T: Row> ListPanel<T> {
     }
 }
 
+/// What the update does to whichever list has focus, whatever its rows.
+pub trait ListOps {
+    fn set_filter(&mut self, filter: String);
+    fn move_by(&mut self, delta: isize, height: usize);
+    fn select(&mut self, index: usize, height: usize);
+    fn offset(&self) -> usize;
+    fn sort_by_next_column(&mut self);
+    fn reverse_sort(&mut self);
+}
+
+impl<T: Row> ListOps for ListPanel<T> {
+    fn set_filter(&mut self, filter: String) {
+        ListPanel::set_filter(self, filter)
+    }
+    fn move_by(&mut self, delta: isize, height: usize) {
+        ListPanel::move_by(self, delta, height)
+    }
+    fn select(&mut self, index: usize, height: usize) {
+        ListPanel::select(self, index, height)
+    }
+    fn offset(&self) -> usize {
+        self.offset
+    }
+    fn sort_by_next_column(&mut self) {
+        ListPanel::sort_by_next_column(self)
+    }
+    fn reverse_sort(&mut self) {
+        ListPanel::reverse_sort(self)
+    }
+}
+
 fn by_option<T: PartialOrd>(a: &Option<T>, b: &Option<T>) -> Ordering {
     a.partial_cmp(b).unwrap_or(Ordering::Equal)
 }

@@ -5,6 +5,7 @@ pub mod list;
 pub mod logs;
 pub mod state;
 pub mod update;
+pub mod vpn;
 
 pub use action::{Action, Effect};
 pub use state::{Overlay, PanelId, Screen, Session, State};

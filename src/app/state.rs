@@ -17,16 +17,18 @@ pub enum PanelId {
     LogGroups,
     Index,
     Logs,
+    Vpn,
 }
 
 impl PanelId {
-    pub const ALL: [PanelId; 6] = [
+    pub const ALL: [PanelId; 7] = [
         PanelId::Stacks,
         PanelId::Functions,
         PanelId::Queues,
         PanelId::LogGroups,
         PanelId::Index,
         PanelId::Logs,
+        PanelId::Vpn,
     ];
 
     pub fn title(self) -> &'static str {
@@ -37,6 +39,7 @@ impl PanelId {
             PanelId::LogGroups => "Log groups",
             PanelId::Index => "Index",
             PanelId::Logs => "Logs",
+            PanelId::Vpn => "VPN",
         }
     }
 
@@ -61,6 +64,7 @@ pub enum Overlay {
     Help { scroll: usize },
     Palette { input: String, selected: usize },
     Problems { scroll: usize },
+    Confirm(Box<super::vpn::Confirm>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +111,10 @@ pub struct Session {
     pub marked: std::collections::BTreeSet<String>,
     /// The live tail, once one was started.
     pub logs: Option<super::logs::LogView>,
+    /// Certificates and pending requests of the VPN's PKI.
+    pub vpn: ListPanel<super::vpn::VpnRow>,
+    /// The PKI's last listing (CA, CRL, warnings); `None` before the first.
+    pub ca: Option<Box<crate::aws::ca::CaListing>>,
 }
 
 impl Session {
@@ -127,6 +135,8 @@ impl Session {
             editing_filter: false,
             marked: Default::default(),
             logs: None,
+            vpn: ListPanel::default(),
+            ca: None,
         }
     }
 
@@ -137,6 +147,7 @@ impl Session {
             PanelId::Queues => &self.queues.fetch,
             PanelId::LogGroups => &self.log_groups.fetch,
             PanelId::Index | PanelId::Logs => &self.index_fetch,
+            PanelId::Vpn => &self.vpn.fetch,
         }
     }
 
@@ -147,7 +158,20 @@ impl Session {
             PanelId::Queues => &mut self.queues.fetch,
             PanelId::LogGroups => &mut self.log_groups.fetch,
             PanelId::Index | PanelId::Logs => &mut self.index_fetch,
+            PanelId::Vpn => &mut self.vpn.fetch,
         }
+    }
+
+    /// The focused panel's list, if it is one.
+    pub fn list_mut(&mut self) -> Option<&mut dyn super::list::ListOps> {
+        Some(match self.focus {
+            PanelId::Stacks => &mut self.stacks,
+            PanelId::Functions => &mut self.functions,
+            PanelId::Queues => &mut self.queues,
+            PanelId::LogGroups => &mut self.log_groups,
+            PanelId::Vpn => &mut self.vpn,
+            PanelId::Index | PanelId::Logs => return None,
+        })
     }
 
     /// Rows shown in a panel, for the tab labels.
@@ -158,6 +182,7 @@ impl Session {
             PanelId::Functions => self.functions.view.len(),
             PanelId::Queues => self.queues.view.len(),
             PanelId::LogGroups => self.log_groups.view.len(),
+            PanelId::Vpn => self.vpn.view.len(),
             PanelId::Index | PanelId::Logs => return None,
         };
         loaded.then_some(n)
@@ -169,6 +194,7 @@ impl Session {
             PanelId::Functions => &self.functions.filter,
             PanelId::Queues => &self.queues.filter,
             PanelId::LogGroups => &self.log_groups.filter,
+            PanelId::Vpn => &self.vpn.filter,
             PanelId::Index | PanelId::Logs => "",
         }
     }

@@ -90,6 +90,9 @@ impl State {
         if let Some(Overlay::Palette { .. }) = self.overlay {
             return self.palette_key(key, now, out);
         }
+        if let Some(Overlay::Confirm(_)) = self.overlay {
+            return self.confirm_key(key, now, out);
+        }
         let prompting = self.screen == Screen::Console
             && self.session.as_ref().is_some_and(|s| {
                 s.focus == PanelId::Logs && s.logs.as_ref().is_some_and(|l| l.prompt.is_some())
@@ -127,12 +130,8 @@ impl State {
             KeyCode::Down => return move_selection(s, 1, height),
             _ => return,
         }
-        match s.focus {
-            PanelId::Stacks => s.stacks.set_filter(filter),
-            PanelId::Functions => s.functions.set_filter(filter),
-            PanelId::Queues => s.queues.set_filter(filter),
-            PanelId::LogGroups => s.log_groups.set_filter(filter),
-            PanelId::Index | PanelId::Logs => {}
+        if let Some(list) = s.list_mut() {
+            list.set_filter(filter);
         }
     }
 
@@ -199,7 +198,7 @@ impl State {
                 (Overlay::Help { scroll } | Overlay::Problems { scroll }, a) => {
                     *scroll = scrolled(*scroll, a, self.list_height);
                 }
-                (Overlay::Palette { .. }, _) => {}
+                (Overlay::Palette { .. } | Overlay::Confirm(_), _) => {}
             }
             return;
         }
@@ -288,7 +287,7 @@ impl State {
         out.push(Command::Send(Request::Identity));
         for panel in PanelId::ALL {
             session.fetch_mut(panel).begin(now);
-            out.push(Command::Send(request_for(panel)));
+            out.push(Command::Send(request_for(panel, &session.deployment)));
         }
         self.session = Some(session);
         self.message = None;
@@ -322,6 +321,7 @@ impl State {
             Action::PanelLogGroups => focus_to(PanelId::LogGroups),
             Action::PanelIndex => focus_to(PanelId::Index),
             Action::PanelLogs => focus_to(PanelId::Logs),
+            Action::PanelVpn => focus_to(PanelId::Vpn),
             _ => None,
         };
         if let Some(p) = new_focus {
@@ -362,6 +362,10 @@ impl State {
                     ));
                 }
             }
+            Action::VpnSign | Action::VpnRevoke | Action::VpnCrl => match vpn_confirm(s, action) {
+                Ok(confirm) => self.overlay = Some(Overlay::Confirm(Box::new(confirm))),
+                Err(why) => self.warn(why),
+            },
             Action::Mark if s.focus == PanelId::LogGroups => {
                 if let Some(name) = s.log_groups.selected_row().map(|r| r.name.clone()) {
                     if !s.marked.remove(&name) {
@@ -385,26 +389,18 @@ impl State {
             Action::Filter if !matches!(s.focus, PanelId::Index | PanelId::Logs) => {
                 s.editing_filter = true
             }
-            Action::Back if !s.filter(s.focus).is_empty() => match s.focus {
-                PanelId::Logs => {}
-                PanelId::Stacks => s.stacks.set_filter(String::new()),
-                PanelId::Functions => s.functions.set_filter(String::new()),
-                PanelId::Queues => s.queues.set_filter(String::new()),
-                PanelId::LogGroups => s.log_groups.set_filter(String::new()),
-                PanelId::Index => {}
-            },
+            Action::Back if !s.filter(s.focus).is_empty() => {
+                if let Some(list) = s.list_mut() {
+                    list.set_filter(String::new());
+                }
+            }
             Action::SortNext | Action::SortReverse => {
-                let next = action == Action::SortNext;
-                match s.focus {
-                    PanelId::Stacks if next => s.stacks.sort_by_next_column(),
-                    PanelId::Stacks => s.stacks.reverse_sort(),
-                    PanelId::Functions if next => s.functions.sort_by_next_column(),
-                    PanelId::Functions => s.functions.reverse_sort(),
-                    PanelId::Queues if next => s.queues.sort_by_next_column(),
-                    PanelId::Queues => s.queues.reverse_sort(),
-                    PanelId::LogGroups if next => s.log_groups.sort_by_next_column(),
-                    PanelId::LogGroups => s.log_groups.reverse_sort(),
-                    PanelId::Index | PanelId::Logs => {}
+                if let Some(list) = s.list_mut() {
+                    if action == Action::SortNext {
+                        list.sort_by_next_column();
+                    } else {
+                        list.reverse_sort();
+                    }
                 }
             }
             Action::Open if s.focus == PanelId::Stacks => {
@@ -457,12 +453,9 @@ impl State {
                 let Some(s) = self.session.as_mut().filter(|s| s.detail.is_none()) else {
                     return;
                 };
-                match s.focus {
-                    PanelId::Stacks => s.stacks.select(s.stacks.offset + row, height),
-                    PanelId::Functions => s.functions.select(s.functions.offset + row, height),
-                    PanelId::Queues => s.queues.select(s.queues.offset + row, height),
-                    PanelId::LogGroups => s.log_groups.select(s.log_groups.offset + row, height),
-                    PanelId::Index | PanelId::Logs => {}
+                if let Some(list) = s.list_mut() {
+                    let first = list.offset();
+                    list.select(first + row, height);
                 }
             }
             _ => {}
@@ -507,6 +500,14 @@ impl State {
             }
             return;
         }
+        // What a VPN job did, or why it was refused: for the status line.
+        let mut done: Option<String> = None;
+        let job_failed = match (&e.request, &e.outcome) {
+            (Request::Ca { op, .. }, Err(p)) if *op != crate::aws::ca::CaOp::List => {
+                Some(p.message.clone())
+            }
+            _ => None,
+        };
         let (ok, error) = match e.outcome {
             Ok(r) => (Some(r), None),
             Err(p) => (None, Some(p)),
@@ -534,6 +535,24 @@ impl State {
                     d.detail = Some(detail);
                 }
             }
+            Some(Response::Ca(listing)) => {
+                let rows = listing
+                    .report
+                    .iter()
+                    .flat_map(|r| r.certificates.iter())
+                    .map(|c| super::vpn::VpnRow::Cert(Box::new(c.clone()), c.serial.hex()))
+                    .chain(
+                        listing
+                            .pending
+                            .iter()
+                            .cloned()
+                            .map(super::vpn::VpnRow::Pending),
+                    )
+                    .collect();
+                s.vpn.set_rows(rows);
+                done = listing.done.clone();
+                s.ca = Some(listing);
+            }
             Some(Response::Tail { .. }) | None => {}
         }
         let height = self.list_height;
@@ -541,11 +560,25 @@ impl State {
             keep_visible(s, height);
         }
         if again {
-            out.push(Command::Send(e.request));
+            // A refresh queued behind a job is a listing: never the job again.
+            let next = match e.request {
+                Request::Ca { dir, .. } => Request::Ca {
+                    dir,
+                    op: crate::aws::ca::CaOp::List,
+                },
+                r => r,
+            };
+            out.push(Command::Send(next));
         }
         if self.message.as_ref().is_some_and(|m| m.tone == Tone::Info) {
             // Info messages are one-shot; a new answer clears them.
             self.message = None;
+        }
+        if let Some(d) = done {
+            self.info(d);
+        }
+        if let Some(why) = job_failed {
+            self.warn(why);
         }
     }
 
@@ -581,7 +614,7 @@ fn refresh(s: &mut Session, panel: PanelId, now: Instant, out: &mut Vec<Command>
         return; // a tail refreshes itself
     }
     if s.fetch_mut(panel).begin(now) {
-        out.push(Command::Send(request_for(panel)));
+        out.push(Command::Send(request_for(panel, &s.deployment)));
     }
     // A failed identity (credentials, endpoint) is retried with any refresh.
     if s.identity_fetch.error.is_some() && s.identity_fetch.begin(now) {
@@ -590,12 +623,8 @@ fn refresh(s: &mut Session, panel: PanelId, now: Instant, out: &mut Vec<Command>
 }
 
 fn move_selection(s: &mut Session, delta: isize, height: usize) {
-    match s.focus {
-        PanelId::Stacks => s.stacks.move_by(delta, height),
-        PanelId::Functions => s.functions.move_by(delta, height),
-        PanelId::Queues => s.queues.move_by(delta, height),
-        PanelId::LogGroups => s.log_groups.move_by(delta, height),
-        PanelId::Index | PanelId::Logs => {}
+    if let Some(list) = s.list_mut() {
+        list.move_by(delta, height);
     }
 }
 
@@ -604,6 +633,7 @@ fn keep_visible(s: &mut Session, height: usize) {
     s.functions.keep_visible(height);
     s.queues.keep_visible(height);
     s.log_groups.keep_visible(height);
+    s.vpn.keep_visible(height);
 }
 
 fn scrolled(scroll: usize, action: Action, height: usize) -> usize {
@@ -618,8 +648,12 @@ fn scrolled(scroll: usize, action: Action, height: usize) -> usize {
     }
 }
 
-pub fn request_for(panel: PanelId) -> Request {
+pub fn request_for(panel: PanelId, d: &Deployment) -> Request {
     match panel {
+        PanelId::Vpn => Request::Ca {
+            dir: super::vpn::pki_dir(d),
+            op: crate::aws::ca::CaOp::List,
+        },
         PanelId::Stacks => Request::Stacks,
         PanelId::Functions => Request::Functions,
         PanelId::Queues => Request::Queues,
@@ -630,6 +664,7 @@ pub fn request_for(panel: PanelId) -> Request {
 
 fn panel_of(request: &Request) -> PanelId {
     match request {
+        Request::Ca { .. } => PanelId::Vpn,
         Request::Functions => PanelId::Functions,
         Request::Queues => PanelId::Queues,
         Request::LogGroups => PanelId::LogGroups,
@@ -646,6 +681,7 @@ pub fn panel_action(panel: PanelId) -> Action {
         PanelId::LogGroups => Action::PanelLogGroups,
         PanelId::Index => Action::PanelIndex,
         PanelId::Logs => Action::PanelLogs,
+        PanelId::Vpn => Action::PanelVpn,
     }
 }
 
@@ -997,4 +1033,134 @@ fn render_buffer(v: &super::logs::LogView, range: std::ops::RangeInclusive<usize
         s.push_str(&format!("{time} {stream} {}\n", l.text));
     }
     s
+}
+
+// ---- the VPN panel and the confirm dialog ----------------------------------
+
+/// What a VPN action will do, as a confirm dialog; or why it cannot.
+fn vpn_confirm(s: &Session, action: Action) -> Result<super::vpn::Confirm, String> {
+    use super::vpn::VpnRow;
+    use crate::aws::ca::CaOp;
+    use crate::pki::CertStatus;
+    let d = &s.deployment;
+    let dir = super::vpn::pki_dir(d);
+    let where_ = format!("in the PKI at {}", dir.display());
+    let row = s.vpn.selected_row();
+    let (title, lines, op) = match (action, row) {
+        (Action::VpnSign, Some(VpnRow::Pending(p))) => {
+            let info = p
+                .request
+                .as_ref()
+                .map_err(|why| format!("{} cannot be signed: {why}", p.path.display()))?;
+            (
+                "Sign certificate request",
+                vec![
+                    format!(
+                        "Issue a client certificate for {} ({}-bit key)",
+                        info.cn, info.key_bits
+                    ),
+                    format!("from {}, {where_}.", p.path.display()),
+                    "Its holder can connect to the VPN as soon as they import it.".to_string(),
+                ],
+                CaOp::Sign(p.path.clone()),
+            )
+        }
+        (Action::VpnSign, _) => return Err("select a pending request to sign".into()),
+        (Action::VpnRevoke, Some(VpnRow::Cert(c, _)))
+            if matches!(c.status, CertStatus::Valid | CertStatus::ExpiringSoon) =>
+        {
+            (
+                "Revoke certificate",
+                vec![
+                    format!(
+                        "Revoke the certificate of {} (serial {}, valid until {}), {where_}.",
+                        c.cn,
+                        c.serial,
+                        c.not_after.date()
+                    ),
+                    "This cannot be undone. Its holder can still connect until the CRL is"
+                        .to_string(),
+                    "regenerated (C) and published to the Client VPN endpoint.".to_string(),
+                ],
+                CaOp::Revoke(c.serial.clone()),
+            )
+        }
+        (Action::VpnRevoke, _) => return Err("select a valid certificate to revoke".into()),
+        _ => {
+            let revoked = s
+                .vpn
+                .rows
+                .iter()
+                .filter(|r| matches!(r, VpnRow::Cert(c, _) if c.status == CertStatus::Revoked))
+                .count();
+            (
+                "Regenerate the revocation list",
+                vec![
+                    format!(
+                        "Write a new crl.pem listing {revoked} revoked certificate(s), {where_}."
+                    ),
+                    "It is not published to AWS by this step.".to_string(),
+                ],
+                CaOp::Crl,
+            )
+        }
+    };
+    Ok(super::vpn::Confirm {
+        title: title.into(),
+        lines,
+        typed: d.protected.then(|| d.name.clone()),
+        input: String::new(),
+        then: Request::Ca { dir, op },
+    })
+}
+
+impl State {
+    /// Keys of the confirm dialog: `y` or the typed deployment name and Enter
+    /// go ahead; Esc (or `n`) cancels. Enter alone never confirms a plain dialog.
+    fn confirm_key(&mut self, key: KeyEvent, now: Instant, out: &mut Vec<Command>) {
+        let Some(Overlay::Confirm(c)) = self.overlay.as_mut() else {
+            return;
+        };
+        let accept = match (&c.typed, key.code) {
+            (_, KeyCode::Esc) | (None, KeyCode::Char('n')) => {
+                self.overlay = None;
+                self.info("cancelled; nothing was changed");
+                return;
+            }
+            (None, KeyCode::Char('y')) => true,
+            (Some(_), KeyCode::Backspace) => {
+                c.input.pop();
+                false
+            }
+            (Some(_), KeyCode::Char(ch)) => {
+                c.input.push(ch);
+                false
+            }
+            (Some(name), KeyCode::Enter) if c.input.trim() == name.as_str() => true,
+            (Some(name), KeyCode::Enter) => {
+                let name = name.clone();
+                self.warn(format!(
+                    "type the deployment name `{name}` exactly to go ahead, or Esc"
+                ));
+                false
+            }
+            _ => false,
+        };
+        if !accept {
+            return;
+        }
+        let Some(Overlay::Confirm(c)) = self.overlay.take() else {
+            return;
+        };
+        // The read-only allowlist holds here too, whatever opened the dialog.
+        if self.read_only() {
+            self.warn("refused: this deployment is read-only");
+            return;
+        }
+        if let Some(s) = self.session.as_mut() {
+            s.vpn.fetch.begin(now);
+        }
+        self.info(format!("{}…", c.title));
+        out.push(Command::Send(c.then));
+    }
 }

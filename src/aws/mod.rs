@@ -3,6 +3,7 @@
 //!
 //! Nothing here names a ratatui type.
 
+pub mod ca;
 pub mod cloudformation;
 pub mod error;
 pub mod lambda;
@@ -13,6 +14,7 @@ pub mod session;
 pub mod sqs;
 pub mod sts;
 pub mod tail;
+pub mod vpn;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -44,6 +46,11 @@ pub enum Request {
     },
     /// Stop tail `id`.
     StopTail(u64),
+    /// A job on the deployment's VPN certificate authority (local files).
+    Ca {
+        dir: std::path::PathBuf,
+        op: ca::CaOp,
+    },
 }
 
 /// A worker's answer.
@@ -61,6 +68,7 @@ pub enum Response {
         id: u64,
         update: tail::TailUpdate,
     },
+    Ca(Box<ca::CaListing>),
 }
 
 #[derive(Debug, Clone)]
@@ -230,6 +238,7 @@ pub async fn fetch(
         Request::StackDetail(name) => {
             Response::StackDetail(name.clone(), cloudformation::detail(c, name).await?)
         }
+        Request::Ca { dir, op } => Response::Ca(Box::new(ca::run(dir.clone(), op.clone()).await?)),
         // Long jobs, handled by the worker loop, never fetched.
         Request::Tail { .. } | Request::StopTail(_) => {
             return Err(Problem::new(

@@ -154,7 +154,10 @@ fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         .build()?;
     match &cli.command {
         Some(Command::Sandbox(cmd)) => runtime.block_on(sandbox(&cli, cmd)),
-        Some(Command::Vpn(cmd)) => vpn::run(cmd, false),
+        Some(Command::Vpn(cmd)) => {
+            let loaded = load(&cli);
+            vpn::run(cmd, false, &loaded, cli.deployment.as_deref(), &runtime)
+        }
         Some(Command::Logs(cmd)) => {
             let loaded = load(&cli);
             if loaded.has_errors() {

@@ -10,6 +10,8 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use color_eyre::eyre::{Result, bail, eyre};
 
+use crate::aws::vpn::{self as aws_vpn, VpnClients};
+use crate::config::{Deployment, Loaded};
 use crate::pki::{
     self, CertEntry, CrlOptions, DEFAULT_CA_DAYS, DEFAULT_CERT_DAYS, DEFAULT_CRL_DAYS,
     EXPIRY_WARNING_DAYS, Existing, InitOptions, IssueOptions, ListReport, PUBLIC_MODE, Pki,
@@ -139,6 +141,41 @@ pub enum VpnCommand {
         #[command(flatten)]
         confirm: Confirm,
     },
+    /// Publish to AWS: the server certificate and CA chain to ACM (`--server`)
+    /// and/or the CRL to the deployment's Client VPN endpoint (`--crl`, asks
+    /// first: it resets the VPN's connections).
+    Publish {
+        #[command(flatten)]
+        pki: PkiDir,
+        /// Import this server certificate (its name in issued/) with its key and the CA to ACM.
+        #[arg(long, value_name = "NAME")]
+        server: Option<String>,
+        /// Re-import to this ACM certificate (default: the endpoint's server
+        /// certificate, else the one imported certificate for the same name).
+        #[arg(long, value_name = "ARN", requires = "server")]
+        certificate_arn: Option<String>,
+        /// Publish the PKI's crl.pem to the Client VPN endpoint (`vpn_endpoint` in the config).
+        #[arg(long)]
+        crl: bool,
+        #[command(flatten)]
+        confirm: Confirm,
+    },
+    /// Developer: write the `.ovpn` file of the deployment's Client VPN
+    /// endpoint with your certificate and key in it.
+    Config {
+        #[arg(long, value_name = "CERT")]
+        cert: PathBuf,
+        #[arg(long, value_name = "KEY")]
+        key: PathBuf,
+        /// Where to write the .ovpn file (mode 0600: it holds your key).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Send only the VPC's traffic through the VPN: no default route.
+        #[arg(long)]
+        split_tunnel: bool,
+        #[command(flatten)]
+        confirm: Confirm,
+    },
     /// Check an existing (easy-rsa) PKI and report what was found.
     Adopt {
         #[command(flatten)]
@@ -200,10 +237,47 @@ impl From<Reason> for RevocationReason {
     }
 }
 
-/// Runs one `vpn` subcommand; `yes` is a global `--yes`, if the caller has one.
-pub fn run(cmd: &VpnCommand, yes: bool) -> Result<ExitCode> {
+/// Runs one `vpn` subcommand; `yes` is a global `--yes`, if the caller has
+/// one. `loaded` and `deployment` (the global `--deployment`) are for the
+/// subcommands that talk to AWS, which run on `runtime`.
+pub fn run(
+    cmd: &VpnCommand,
+    yes: bool,
+    loaded: &Loaded,
+    deployment: Option<&str>,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<ExitCode> {
     let yes = yes || confirm_flag(cmd);
     match cmd {
+        VpnCommand::Publish {
+            pki,
+            server,
+            certificate_arn,
+            crl,
+            ..
+        } => {
+            let d = aws_deployment(loaded, deployment)?;
+            let dir = match (&pki.pki, &d.resources.vpn_pki) {
+                (None, Some(dir)) => dir.clone(),
+                _ => pki_dir(pki)?,
+            };
+            let what = PublishWhat {
+                server: server.as_deref(),
+                certificate_arn: certificate_arn.as_deref(),
+                crl: *crl,
+            };
+            publish(runtime, d, &dir, &what, yes)
+        }
+        VpnCommand::Config {
+            cert,
+            key,
+            out,
+            split_tunnel,
+            ..
+        } => {
+            let d = aws_deployment(loaded, deployment)?;
+            client_config(runtime, d, cert, key, out, *split_tunnel)
+        }
         VpnCommand::Init {
             pki,
             cn,
@@ -264,6 +338,8 @@ fn confirm_flag(cmd: &VpnCommand) -> bool {
     | VpnCommand::Revoke { confirm, .. }
     | VpnCommand::Crl { confirm, .. }
     | VpnCommand::List { confirm, .. }
+    | VpnCommand::Publish { confirm, .. }
+    | VpnCommand::Config { confirm, .. }
     | VpnCommand::Adopt { confirm, .. }) = cmd;
     confirm.yes
 }
@@ -703,6 +779,268 @@ fn adopt(dir: &Path, json: bool) -> Result<ExitCode> {
     }
 }
 
+// ---- publishing to AWS ---------------------------------------------------------
+
+/// The deployment a subcommand that talks to AWS works on.
+fn aws_deployment<'a>(loaded: &'a Loaded, name: Option<&str>) -> Result<&'a Deployment> {
+    if loaded.has_errors() {
+        for d in &loaded.diagnostics {
+            eprintln!("{d}");
+        }
+        bail!("the config has errors");
+    }
+    let Some(name) = name else {
+        bail!("say which deployment: --deployment NAME");
+    };
+    loaded
+        .config
+        .deployment(name)
+        .ok_or_else(|| eyre!("deployment `{name}` is not in the config"))
+}
+
+/// The deployment's Client VPN endpoint, from `vpn_endpoint` in its config.
+fn vpn_endpoint(d: &Deployment) -> Result<&str> {
+    d.resources.vpn_endpoint.as_deref().ok_or_else(|| {
+        eyre!(
+            "deployment `{}` names no Client VPN endpoint: add vpn_endpoint = \"cvpn-endpoint-…\" to its [deployment.resources]",
+            d.name
+        )
+    })
+}
+
+fn problem(p: crate::model::Problem) -> color_eyre::eyre::Report {
+    eyre!("{}", p.message)
+}
+
+/// Like [`confirm`], but on a protected deployment with a terminal the
+/// person types the deployment's name (even with `--yes`). Without a
+/// terminal `--yes` is the only way through, as everywhere.
+fn confirm_deployment(d: &Deployment, question: &str, yes: bool, refusal: &str) -> Result<()> {
+    if !(d.protected && std::io::stdin().is_terminal()) {
+        return confirm(question, yes, refusal);
+    }
+    let mut err = std::io::stderr().lock();
+    write!(
+        err,
+        "{question}\n`{}` is a protected deployment: type its name to confirm: ",
+        d.name
+    )?;
+    err.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() == d.name {
+        Ok(())
+    } else {
+        bail!(
+            "cancelled: the name did not match `{}`, nothing was published",
+            d.name
+        )
+    }
+}
+
+struct PublishWhat<'a> {
+    server: Option<&'a str>,
+    certificate_arn: Option<&'a str>,
+    crl: bool,
+}
+
+fn publish(
+    runtime: &tokio::runtime::Runtime,
+    d: &Deployment,
+    dir: &Path,
+    what: &PublishWhat<'_>,
+    yes: bool,
+) -> Result<ExitCode> {
+    if what.server.is_none() && !what.crl {
+        bail!(
+            "say what to publish: --server NAME (certificate to ACM) and/or --crl (CRL to the VPN endpoint)"
+        );
+    }
+    if d.read_only {
+        bail!(
+            "deployment `{}` is read-only (read_only in the config, or --read-only): nothing was published",
+            d.name
+        );
+    }
+    // Everything local is checked, and a refusal made, before the first AWS call.
+    let endpoint = if what.crl {
+        let endpoint = vpn_endpoint(d)?;
+        if !yes && !std::io::stdin().is_terminal() {
+            bail!(
+                "refusing to publish the CRL to {endpoint} of deployment `{}` without confirmation (it resets the VPN's connections): stdin is not a terminal, so pass --yes to confirm",
+                d.name
+            );
+        }
+        Some(endpoint)
+    } else {
+        d.resources.vpn_endpoint.as_deref()
+    };
+    let pki = Pki::open(dir)?;
+    let bundle = what
+        .server
+        .map(|name| pki.server_bundle(name))
+        .transpose()?;
+    let local_crl = if what.crl {
+        let path = pki.crl_path();
+        let bytes = std::fs::read(&path).map_err(|e| {
+            eyre!(
+                "no CRL to publish ({}: {e}): make it with `opsdeck vpn crl --pki {} --out FILE`",
+                path.display(),
+                dir.display()
+            )
+        })?;
+        if let Some(status) = pki.crl_status() {
+            let status = status?;
+            if !status.signed_by_ca {
+                bail!(
+                    "{} is not signed by this PKI's CA: regenerate it with `opsdeck vpn crl` before publishing",
+                    path.display()
+                );
+            }
+            if let Some(w) = status.warning() {
+                eprintln!("warning: {w}");
+            }
+        }
+        let pem =
+            String::from_utf8(bytes).map_err(|_| eyre!("{} is not a PEM CRL", path.display()))?;
+        Some(pem)
+    } else {
+        None
+    };
+
+    runtime.block_on(async {
+        let c = VpnClients::connect(d).await.map_err(problem)?;
+        let state = match endpoint {
+            Some(id) => Some(aws_vpn::endpoint_state(&c, id).await.map_err(problem)?),
+            None => None,
+        };
+        if let Some(s) = &state {
+            print_state(s);
+        }
+        // Ask before anything changes, so a "no" leaves AWS as it was.
+        let mut crl_to_publish = None;
+        if let (Some(pem), Some(id)) = (&local_crl, endpoint.filter(|_| what.crl)) {
+            let cmp = aws_vpn::crl_matches_local(&c, id, pem.as_bytes())
+                .await
+                .map_err(problem)?;
+            println!("{}", cmp.describe());
+            if cmp == aws_vpn::CrlComparison::Identical {
+                println!("the CRL is not published again: the endpoint already has it");
+            } else {
+                confirm_deployment(
+                    d,
+                    &format!(
+                        "Publish {} to the Client VPN endpoint {id} of deployment `{}`? AWS resets every client connection of the endpoint when its CRL is imported.",
+                        pki.crl_path().display(),
+                        d.name
+                    ),
+                    yes,
+                    &format!(
+                        "refusing to publish the CRL to {id} of deployment `{}` without confirmation",
+                        d.name
+                    ),
+                )?;
+                crl_to_publish = Some((id, pem));
+            }
+        }
+        if let Some(bundle) = &bundle {
+            let existing = what.certificate_arn.map(str::to_string).or_else(|| {
+                state
+                    .as_ref()
+                    .and_then(|s| s.server_certificate_arn.clone())
+            });
+            let existing = match existing {
+                Some(arn) => Some(arn),
+                None => aws_vpn::find_existing_certificate(&c, bundle)
+                    .await
+                    .map_err(problem)?,
+            };
+            let arn = aws_vpn::import_server_certificate(&c, bundle, existing.as_deref())
+                .await
+                .map_err(problem)?;
+            let how = if existing.is_some() {
+                "re-imported"
+            } else {
+                "imported"
+            };
+            println!(
+                "{how} the server certificate (serial {}, valid until {}) with the CA chain to ACM: {arn}",
+                bundle.serial,
+                day(bundle.not_after)
+            );
+        }
+        if let Some((id, pem)) = crl_to_publish {
+            aws_vpn::publish_crl(&c, id, pem).await.map_err(problem)?;
+            println!("published the CRL to {id}; its client connections were reset");
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn print_state(s: &aws_vpn::VpnEndpointState) {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    println!(
+        "endpoint {} ({}{}): DNS {}, server certificate {}, split tunnel {}",
+        s.id,
+        s.status,
+        s.status_message
+            .as_ref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default(),
+        opt(&s.dns_name),
+        opt(&s.server_certificate_arn),
+        match s.split_tunnel {
+            Some(true) => "on",
+            Some(false) => "off",
+            None => "?",
+        }
+    );
+}
+
+fn client_config(
+    runtime: &tokio::runtime::Runtime,
+    d: &Deployment,
+    cert: &Path,
+    key: &Path,
+    out: &Path,
+    split_tunnel: bool,
+) -> Result<ExitCode> {
+    let endpoint = vpn_endpoint(d)?;
+    check_out_file(out)?;
+    let check = pki::check_import(cert, key)?;
+    for w in &check.warnings {
+        eprintln!("warning: {w}");
+    }
+    let cert_pem = std::fs::read_to_string(cert)
+        .map_err(|e| eyre!("could not read {}: {e}", cert.display()))?;
+    let key_pem =
+        std::fs::read_to_string(key).map_err(|e| eyre!("could not read {}: {e}", key.display()))?;
+    let text = runtime.block_on(async {
+        let c = VpnClients::connect(d).await.map_err(problem)?;
+        if split_tunnel {
+            let state = aws_vpn::endpoint_state(&c, endpoint)
+                .await
+                .map_err(problem)?;
+            if state.split_tunnel != Some(true) {
+                eprintln!(
+                    "warning: the endpoint {endpoint} is not a split tunnel, so it may push no route to the VPC: with its default route ignored, the VPC may be unreachable (ask for a split-tunnel endpoint)"
+                );
+            }
+        }
+        aws_vpn::client_config(&c, endpoint, &cert_pem, &key_pem, split_tunnel)
+            .await
+            .map_err(problem)
+    })?;
+    pki::write_file(out, text.as_bytes(), SECRET_MODE)?;
+    println!(
+        "wrote {} (mode 0600) for {} on the endpoint {endpoint}{}: import it into your OpenVPN client, then delete it; it holds your key and can be made again",
+        out.display(),
+        check.cn,
+        if split_tunnel { ", split tunnel" } else { "" }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -735,6 +1073,8 @@ mod tests {
             vec!["crl", "--out", "crl.pem", "--yes"],
             vec!["list", "--json", "--yes"],
             vec!["adopt", "--yes"],
+            vec!["publish", "--crl", "--yes"],
+            vec!["config", "--cert", "c", "--key", "k", "--out", "o", "--yes"],
         ] {
             let cli = Cli::try_parse_from(std::iter::once("x").chain(args.clone()))
                 .unwrap_or_else(|e| panic!("{args:?}: {e}"));

@@ -59,6 +59,10 @@ pub struct Resources {
     pub log_groups: Option<Selector>,
     pub opensearch_domain: Option<String>,
     pub health_urls: Vec<String>,
+    /// The AWS Client VPN endpoint (`cvpn-endpoint-…`) that `opsdeck vpn publish` targets.
+    pub vpn_endpoint: Option<String>,
+    /// The VPN PKI folder of this deployment (used when `--pki` is not given).
+    pub vpn_pki: Option<PathBuf>,
 }
 
 /// Which resources of a kind belong to a deployment.
@@ -156,6 +160,8 @@ struct RawResources {
     opensearch_domain: Option<String>,
     #[serde(default)]
     health_urls: Vec<Spanned<String>>,
+    vpn_endpoint: Option<String>,
+    vpn_pki: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -273,6 +279,8 @@ impl Checker<'_> {
             log_groups: self.selector(r.log_groups, "log_groups"),
             opensearch_domain: r.opensearch_domain,
             health_urls: r.health_urls.into_iter().map(Spanned::into_inner).collect(),
+            vpn_endpoint: r.vpn_endpoint,
+            vpn_pki: r.vpn_pki,
         };
         Deployment {
             name,

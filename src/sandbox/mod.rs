@@ -137,7 +137,54 @@ pub async fn seed(d: &Deployment, out: &mut impl Write) -> Result<()> {
     writeln!(out, "{env}: {groups} log groups with recent lines")?;
     seed_domain(&c, env).await?;
     writeln!(out, "{env}: search domain {env}-index ready")?;
+    if let Some(dir) = &d.resources.vpn_pki {
+        match seed_pki(env, dir) {
+            Ok(true) => writeln!(out, "{env}: VPN certificate authority in {}", dir.display())?,
+            Ok(false) => writeln!(
+                out,
+                "{env}: VPN certificate authority already in {}",
+                dir.display()
+            )?,
+            // Demo sugar, not the sandbox's AWS side: say so and carry on.
+            Err(e) => writeln!(out, "{env}: VPN certificate authority skipped: {e}")?,
+        }
+    }
     Ok(())
+}
+
+/// A small PKI to look at: a valid and a revoked certificate, a pending
+/// request, and a CRL. Only where there is no PKI yet.
+pub fn seed_pki(env: &str, dir: &std::path::Path) -> Result<bool> {
+    use crate::pki::{CrlOptions, InitOptions, IssueOptions, Pki, RevokeTarget};
+    if dir.join("ca.crt").exists() {
+        return Ok(false);
+    }
+    crate::pki::init(
+        dir,
+        &InitOptions {
+            cn: format!("{env} VPN CA"),
+            ..InitOptions::default()
+        },
+    )?;
+    let mut pki = Pki::open(dir)?;
+    pki.issue(
+        &format!("alice@{env}.example.org"),
+        &IssueOptions::default(),
+    )?;
+    pki.issue(&format!("bob@{env}.example.org"), &IssueOptions::default())?;
+    pki.revoke(&RevokeTarget::Cn(format!("bob@{env}.example.org")), None)?;
+    pki.crl(&CrlOptions::default())?;
+    // A developer's request waiting to be signed (their key stays with them).
+    let scratch =
+        std::env::temp_dir().join(format!("opsdeck-sandbox-req-{}-{env}", std::process::id()));
+    let req = crate::pki::request(&format!("carol@{env}.example.org"), &scratch)?;
+    std::fs::copy(
+        &req.request_path,
+        dir.join("reqs")
+            .join(format!("carol@{env}.example.org.req")),
+    )?;
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(true)
 }
 
 /// moto runs Lambda code in Docker unless told not to; we only list functions.

@@ -9,6 +9,7 @@ mod logs;
 mod overlays;
 mod panels;
 mod picker;
+mod vpn;
 mod widgets;
 
 use std::time::{Instant, SystemTime};

@@ -18,7 +18,59 @@ pub fn draw(frame: &mut Frame, state: &State) {
         Some(Overlay::Help { scroll }) => help(frame, state, *scroll),
         Some(Overlay::Palette { input, selected }) => palette(frame, state, input, *selected),
         Some(Overlay::Problems { scroll }) => problems(frame, state, *scroll),
+        Some(Overlay::Confirm(c)) => confirm(frame, state, c),
     }
+}
+
+/// The one confirm dialog: what will happen, and how to say yes.
+fn confirm(frame: &mut Frame, state: &State, c: &crate::app::vpn::Confirm) {
+    let t = &state.theme;
+    let height = c.lines.len() as u16 + 6;
+    let area = centered(frame.area(), 84, height);
+    frame.render_widget(Clear, area);
+    let slot = if c.typed.is_some() {
+        Slot::Protected
+    } else {
+        Slot::Warning
+    };
+    let block = widgets::block(
+        state,
+        Line::styled(format!(" {} ", c.title), t.style(slot)),
+        true,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines: Vec<Line> = c
+        .lines
+        .iter()
+        .map(|l| Line::styled(l.clone(), t.style(Slot::Text)))
+        .collect();
+    lines.push(Line::raw(""));
+    match &c.typed {
+        Some(name) => {
+            lines.push(Line::from(vec![
+                Span::styled("This deployment is protected. Type ", t.style(Slot::Muted)),
+                Span::styled(name.clone(), t.style(Slot::Protected)),
+                Span::styled(
+                    " and press enter to go ahead; esc cancels.",
+                    t.style(Slot::Muted),
+                ),
+            ]));
+            lines.push(Line::from(vec![
+                Span::styled("> ", t.style(Slot::Key)),
+                Span::styled(format!("{}▏", c.input), t.style(Slot::Input)),
+            ]));
+        }
+        None => lines.push(Line::from(vec![
+            Span::styled("y", t.style(Slot::Key)),
+            Span::styled(" go ahead   ", t.style(Slot::Muted)),
+            Span::styled("n", t.style(Slot::Key)),
+            Span::styled("/", t.style(Slot::Muted)),
+            Span::styled("esc", t.style(Slot::Key)),
+            Span::styled(" cancel", t.style(Slot::Muted)),
+        ])),
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {

@@ -25,6 +25,9 @@ pub fn draw(
     if s.focus == PanelId::Logs {
         return super::logs::draw(frame, area, state, s);
     }
+    if s.focus == PanelId::Vpn {
+        return super::vpn::draw(frame, area, state, s, clock);
+    }
     if let Some(detail) = &s.detail {
         stack_detail(frame, area, state, s, detail, clock);
         return None;
@@ -137,7 +140,7 @@ pub fn draw(
             Constraint::Length(14),
             Constraint::Length(12),
         ]),
-        PanelId::Index | PanelId::Logs => {
+        PanelId::Index | PanelId::Logs | PanelId::Vpn => {
             index(frame, inner, state, s);
             return None;
         }
@@ -157,21 +160,21 @@ pub fn draw(
     ))
 }
 
-struct Built<'a> {
-    cells: Vec<Vec<Cell<'a>>>,
-    selected: Option<usize>,
-    widths: Vec<Constraint>,
+pub(super) struct Built<'a> {
+    pub(super) cells: Vec<Vec<Cell<'a>>>,
+    pub(super) selected: Option<usize>,
+    pub(super) widths: Vec<Constraint>,
 }
 
 impl<'a> Built<'a> {
-    fn widths(mut self, w: Vec<Constraint>) -> Self {
+    pub(super) fn widths(mut self, w: Vec<Constraint>) -> Self {
         self.widths = w;
         self
     }
 }
 
 /// Builds cells for the visible slice only: a list of thousands costs a screenful.
-fn list_rows<'a, T: Row>(
+pub(super) fn list_rows<'a, T: Row>(
     list: &ListPanel<T>,
     height: usize,
     cells: impl Fn(&T) -> Vec<Cell<'a>>,
@@ -215,11 +218,11 @@ fn columns_of(s: &Session) -> (&'static [&'static str], (usize, bool)) {
             LogGroupRow::COLUMNS,
             (s.log_groups.sort_column, s.log_groups.sort_reverse),
         ),
-        PanelId::Index | PanelId::Logs => (&[], (0, false)),
+        PanelId::Index | PanelId::Logs | PanelId::Vpn => (&[], (0, false)),
     }
 }
 
-fn title<'a>(state: &State, s: &Session, fetch: &Fetch, clock: Clock) -> Line<'a> {
+pub(super) fn title<'a>(state: &State, s: &Session, fetch: &Fetch, clock: Clock) -> Line<'a> {
     let t = &state.theme;
     let mut spans = vec![Span::styled(
         format!(" {} ", s.focus.title()),
@@ -263,7 +266,7 @@ fn freshness<'a>(t: &Theme, fetch: &Fetch, clock: Clock) -> Vec<Span<'a>> {
 }
 
 /// What to show instead of rows: loading, an error before any data, or "none".
-fn placeholder<'a>(state: &State, s: &Session, fetch: &Fetch) -> Option<Vec<Line<'a>>> {
+pub(super) fn placeholder<'a>(state: &State, s: &Session, fetch: &Fetch) -> Option<Vec<Line<'a>>> {
     let t = &state.theme;
     if let Some(p) = &fetch.error {
         let mut lines = vec![Line::styled(
@@ -286,7 +289,7 @@ fn placeholder<'a>(state: &State, s: &Session, fetch: &Fetch) -> Option<Vec<Line
         PanelId::Functions => s.functions.view.is_empty(),
         PanelId::Queues => s.queues.view.is_empty(),
         PanelId::LogGroups => s.log_groups.view.is_empty(),
-        PanelId::Index | PanelId::Logs => false,
+        PanelId::Index | PanelId::Logs | PanelId::Vpn => false,
     };
     if !empty {
         return None;

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use opsdeck::config::{Config, Deployment};
 
+static PKI_SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -125,6 +127,14 @@ pub fn sandbox_deployments(endpoint: &str) -> Vec<Deployment> {
         .into_iter()
         .map(|mut d| {
             d.override_endpoint(endpoint).unwrap();
+            // Each test's own PKI folder, so tests never share one.
+            let dir = std::env::temp_dir().join(format!(
+                "opsdeck-test-pki-{}-{}-{}",
+                std::process::id(),
+                d.name,
+                PKI_SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            ));
+            d.resources.vpn_pki = Some(dir);
             d
         })
         .collect()

@@ -1,0 +1,687 @@
+//! Publishing the VPN PKI to AWS. ACM runs against a real moto server; the
+//! Client VPN calls, which no emulator supports, replay documented EC2 query
+//! responses through `StaticReplayClient`, and the tests check what the SDK
+//! sent. The CLI refusals run the real binary and must send nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::http::StatusCode;
+use aws_smithy_types::body::SdkBody;
+use common::{Moto, deployment, sandbox_deployments};
+use opsdeck::aws::CallContext;
+use opsdeck::aws::vpn::{self, CrlComparison, VpnClients};
+use opsdeck::pki::{self, CrlOptions, InitOptions, IssueOptions, Pki, RevokeTarget};
+
+const ENDPOINT_ID: &str = "cvpn-endpoint-00c5d11fc4EXAMPLE";
+const SERVER: &str = "vpn.example.org";
+
+// ---- a PKI -------------------------------------------------------------------
+
+/// A CA with a server certificate, a developer revoked and one still valid, and a CRL.
+fn pki_fixture(dir: &Path) -> Pki {
+    pki::init(dir, &InitOptions::default()).unwrap();
+    let mut pki = Pki::open(dir).unwrap();
+    let opts = IssueOptions {
+        days: 825,
+        replace: false,
+    };
+    pki.server(SERVER, &opts).unwrap();
+    pki.issue("gone@example.org", &opts).unwrap();
+    pki.issue("dev@example.org", &opts).unwrap();
+    pki.revoke(&RevokeTarget::Cn("gone@example.org".into()), None)
+        .unwrap();
+    pki.crl(&CrlOptions { days: 180 }).unwrap();
+    Pki::open(dir).unwrap()
+}
+
+// ---- ACM against moto ------------------------------------------------------------
+
+#[tokio::test]
+async fn acm_import_and_reimport_to_the_same_arn() {
+    let moto = Moto::start();
+    let dev = deployment(&sandbox_deployments(&moto.endpoint), "dev");
+    let c = VpnClients::connect(&dev).await.unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pki");
+    let mut pki = pki_fixture(&dir);
+
+    let first = pki.server_bundle(SERVER).unwrap();
+    assert_eq!(vpn::certificate_cn(&first.cert_pem).unwrap(), SERVER);
+    // Nothing in ACM yet: a new certificate.
+    assert_eq!(
+        vpn::find_existing_certificate(&c, &first).await.unwrap(),
+        None
+    );
+    let arn = vpn::import_server_certificate(&c, &first, None)
+        .await
+        .unwrap();
+    assert!(arn.starts_with("arn:aws:acm:us-east-1:"), "{arn}");
+    let detail = c
+        .acm
+        .describe_certificate()
+        .certificate_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let d = detail.certificate().unwrap();
+    assert_eq!(d.domain_name(), Some(SERVER));
+    assert!(vpn::acm_serial_is(d.serial().unwrap(), &first.serial));
+
+    // Renewal: a new server certificate for the same name is found by its
+    // domain name and re-imported to the same ARN.
+    pki.server(
+        SERVER,
+        &IssueOptions {
+            days: 825,
+            replace: true,
+        },
+    )
+    .unwrap();
+    let renewed = pki.server_bundle(SERVER).unwrap();
+    assert_ne!(renewed.serial, first.serial);
+    assert_eq!(
+        vpn::find_existing_certificate(&c, &renewed).await.unwrap(),
+        Some(arn.clone())
+    );
+    let again = vpn::import_server_certificate(&c, &renewed, None)
+        .await
+        .unwrap();
+    assert_eq!(again, arn);
+    // An explicit ARN is used as given.
+    let explicit = vpn::import_server_certificate(&c, &renewed, Some(&arn))
+        .await
+        .unwrap();
+    assert_eq!(explicit, arn);
+
+    let listed = c.acm.list_certificates().send().await.unwrap();
+    assert_eq!(listed.certificate_summary_list().len(), 1, "{listed:?}");
+    let d = c
+        .acm
+        .describe_certificate()
+        .certificate_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let serial = d.certificate().unwrap().serial().unwrap().to_string();
+    assert!(vpn::acm_serial_is(&serial, &renewed.serial), "{serial}");
+    assert!(!vpn::acm_serial_is(&serial, &first.serial), "{serial}");
+
+    // The chain went along: ACM has the CA first (moto appends an Amazon root).
+    let got = c
+        .acm
+        .get_certificate()
+        .certificate_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let chain = got.certificate_chain().unwrap();
+    assert!(
+        chain.trim_start().starts_with(pki.ca_pem().trim()),
+        "{chain}"
+    );
+    assert_eq!(
+        got.certificate().map(str::trim),
+        Some(renewed.cert_pem.trim())
+    );
+}
+
+// ---- Client VPN with recorded traffic -----------------------------------------------
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn xml(body: String) -> ReplayEvent {
+    let mut r = HttpResponse::new(StatusCode::try_from(200).unwrap(), SdkBody::from(body));
+    r.headers_mut()
+        .insert("content-type", "text/xml;charset=UTF-8");
+    ReplayEvent::new(HttpRequest::new(SdkBody::empty()), r)
+}
+
+const NS: &str = "http://ec2.amazonaws.com/doc/2016-11-15/";
+
+/// DescribeClientVpnEndpoints, as in the EC2 API reference.
+fn describe_endpoints() -> ReplayEvent {
+    xml(format!(
+        r#"<DescribeClientVpnEndpointsResponse xmlns="{NS}">
+    <requestId>2bb4ba2d-2b7b-4b5e-8e4b-EXAMPLE11111</requestId>
+    <clientVpnEndpoint>
+        <item>
+            <clientVpnEndpointId>{ENDPOINT_ID}</clientVpnEndpointId>
+            <description>GitLab VPN</description>
+            <status>
+                <code>available</code>
+            </status>
+            <creationTime>2025-01-16 11:46:04</creationTime>
+            <dnsName>*.{ENDPOINT_ID}.prod.clientvpn.us-east-1.amazonaws.com</dnsName>
+            <clientCidrBlock>10.42.0.0/16</clientCidrBlock>
+            <dnsServer/>
+            <splitTunnel>true</splitTunnel>
+            <vpnProtocol>openvpn</vpnProtocol>
+            <transportProtocol>udp</transportProtocol>
+            <vpnPort>443</vpnPort>
+            <serverCertificateArn>arn:aws:acm:us-east-1:123456789012:certificate/1a2b3c4d-EXAMPLE</serverCertificateArn>
+            <authenticationOptions>
+                <item>
+                    <type>certificate-authentication</type>
+                    <mutualAuthentication>
+                        <clientRootCertificateChain>arn:aws:acm:us-east-1:123456789012:certificate/5e6f7a8b-EXAMPLE</clientRootCertificateChain>
+                    </mutualAuthentication>
+                </item>
+            </authenticationOptions>
+            <connectionLogOptions>
+                <enabled>false</enabled>
+            </connectionLogOptions>
+            <vpcId>vpc-0123456789EXAMPLE</vpcId>
+            <tagSet/>
+        </item>
+    </clientVpnEndpoint>
+</DescribeClientVpnEndpointsResponse>"#
+    ))
+}
+
+/// What the endpoint exports: the file without the client's cert and key.
+const EXPORTED_OVPN: &str = "client
+dev tun
+proto udp
+remote cvpn-endpoint-00c5d11fc4EXAMPLE.prod.clientvpn.us-east-1.amazonaws.com 443
+remote-random-hostname
+resolv-retry infinite
+nobind
+remote-cert-tls server
+cipher AES-256-GCM
+verb 3
+<ca>
+-----BEGIN CERTIFICATE-----
+MIIBEXAMPLECA
+-----END CERTIFICATE-----
+</ca>
+
+reneg-sec 0
+";
+
+fn export_configuration(exported: &str) -> ReplayEvent {
+    xml(format!(
+        r#"<ExportClientVpnClientConfigurationResponse xmlns="{NS}">
+    <requestId>8c6f4c1e-5b7a-4a2b-9e6f-EXAMPLE22222</requestId>
+    <clientConfiguration>{}</clientConfiguration>
+</ExportClientVpnClientConfigurationResponse>"#,
+        xml_escape(exported)
+    ))
+}
+
+fn export_crl(pem: Option<&str>, status: &str) -> ReplayEvent {
+    let crl = pem.map_or_else(String::new, |p| {
+        format!(
+            "<certificateRevocationList>{}</certificateRevocationList>",
+            xml_escape(p)
+        )
+    });
+    xml(format!(
+        r#"<ExportClientVpnClientCertificateRevocationListResponse xmlns="{NS}">
+    <requestId>a1b2c3d4-5e6f-7a8b-9c0d-EXAMPLE33333</requestId>
+    {crl}
+    <status>
+        <code>{status}</code>
+    </status>
+</ExportClientVpnClientCertificateRevocationListResponse>"#
+    ))
+}
+
+fn import_crl() -> ReplayEvent {
+    xml(format!(
+        r#"<ImportClientVpnClientCertificateRevocationListResponse xmlns="{NS}">
+    <requestId>e5f6a7b8-9c0d-1e2f-3a4b-EXAMPLE44444</requestId>
+    <return>true</return>
+</ImportClientVpnClientCertificateRevocationListResponse>"#
+    ))
+}
+
+fn replay_clients(events: Vec<ReplayEvent>) -> (VpnClients, StaticReplayClient) {
+    let http = StaticReplayClient::new(events);
+    let config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        // Loopback, though the replay client answers before any connection.
+        .endpoint_url("http://127.0.0.1:9")
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "replay", "replay", None, None, "replay",
+        )))
+        .http_client(http.clone())
+        .build();
+    let ctx = CallContext {
+        deployment: "dev".into(),
+        profile: None,
+        endpoint: Some("http://127.0.0.1:9".into()),
+        region: Some("us-east-1".into()),
+    };
+    (VpnClients::new(&config, ctx), http)
+}
+
+/// The form fields of a query-protocol request.
+fn form(req: &HttpRequest) -> Vec<(String, String)> {
+    let body = req.body().bytes().expect("an in-memory body");
+    url::form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[tokio::test]
+async fn endpoint_state_crl_check_and_publish_with_recorded_traffic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pki");
+    let mut pki = pki_fixture(&dir);
+    let old_crl = std::fs::read_to_string(pki.crl_path()).unwrap();
+    // Revoke another developer: the local CRL now says more than the endpoint's.
+    pki.revoke(&RevokeTarget::Cn("dev@example.org".into()), None)
+        .unwrap();
+    let new_crl = pki.crl(&CrlOptions { days: 180 }).unwrap();
+    let old_revoked = vpn::parse_crl(old_crl.as_bytes()).unwrap().revoked;
+    assert_eq!(old_revoked.len(), 1);
+    let revoked_dev = new_crl
+        .revoked
+        .iter()
+        .map(|s| s.hex())
+        .find(|s| !old_revoked.contains(s))
+        .unwrap();
+
+    let (c, http) = replay_clients(vec![
+        describe_endpoints(),
+        export_crl(Some(&old_crl), "active"),
+        import_crl(),
+        export_crl(Some(&new_crl.pem), "pending"),
+    ]);
+
+    let state = vpn::endpoint_state(&c, ENDPOINT_ID).await.unwrap();
+    assert_eq!(state.id, ENDPOINT_ID);
+    assert_eq!(state.status, "available");
+    assert_eq!(state.split_tunnel, Some(true));
+    assert_eq!(state.vpn_port, Some(443));
+    assert_eq!(state.transport_protocol.as_deref(), Some("udp"));
+    assert_eq!(state.vpc_id.as_deref(), Some("vpc-0123456789EXAMPLE"));
+    assert_eq!(
+        state.server_certificate_arn.as_deref(),
+        Some("arn:aws:acm:us-east-1:123456789012:certificate/1a2b3c4d-EXAMPLE")
+    );
+    assert_eq!(
+        state.client_root_certificate_arns,
+        ["arn:aws:acm:us-east-1:123456789012:certificate/5e6f7a8b-EXAMPLE"]
+    );
+    assert!(state.dns_name.unwrap().contains(ENDPOINT_ID));
+
+    let cmp = vpn::crl_matches_local(&c, ENDPOINT_ID, new_crl.pem.as_bytes())
+        .await
+        .unwrap();
+    match &cmp {
+        CrlComparison::Different {
+            missing_on_endpoint,
+            only_on_endpoint,
+            issuer_differs,
+        } => {
+            assert_eq!(missing_on_endpoint, std::slice::from_ref(&revoked_dev));
+            assert!(only_on_endpoint.is_empty());
+            assert!(!issuer_differs);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!cmp.matches());
+    assert!(cmp.describe().contains(&revoked_dev), "{}", cmp.describe());
+
+    vpn::publish_crl(&c, ENDPOINT_ID, &new_crl.pem)
+        .await
+        .unwrap();
+
+    let published = vpn::published_crl(&c, ENDPOINT_ID).await.unwrap();
+    assert_eq!(published.status.as_deref(), Some("pending"));
+    assert_eq!(
+        vpn::compare_crl(published.pem.as_deref(), new_crl.pem.as_bytes()).unwrap(),
+        CrlComparison::Identical
+    );
+
+    let requests: Vec<_> = http.actual_requests().map(form).collect();
+    let actions: Vec<_> = requests
+        .iter()
+        .map(|f| field(f, "Action").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "DescribeClientVpnEndpoints",
+            "ExportClientVpnClientCertificateRevocationList",
+            "ImportClientVpnClientCertificateRevocationList",
+            "ExportClientVpnClientCertificateRevocationList",
+        ]
+    );
+    assert_eq!(
+        field(&requests[0], "ClientVpnEndpointId.1"),
+        Some(ENDPOINT_ID)
+    );
+    for f in &requests[1..] {
+        assert_eq!(field(f, "ClientVpnEndpointId"), Some(ENDPOINT_ID));
+    }
+    // The CRL went out as the PEM of crl.pem, unchanged.
+    assert_eq!(
+        field(&requests[2], "CertificateRevocationList"),
+        Some(new_crl.pem.as_str())
+    );
+    assert_eq!(
+        std::fs::read_to_string(pki.crl_path()).unwrap(),
+        new_crl.pem
+    );
+}
+
+#[tokio::test]
+async fn publishing_something_that_is_not_a_crl_sends_nothing() {
+    let (c, http) = replay_clients(vec![]);
+    let err = vpn::publish_crl(
+        &c,
+        ENDPOINT_ID,
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .await
+    .unwrap_err();
+    assert!(err.message.contains("not publishing the CRL"), "{err}");
+    assert_eq!(http.actual_requests().count(), 0);
+}
+
+#[tokio::test]
+async fn an_unknown_endpoint_is_not_found() {
+    let (c, _http) = replay_clients(vec![xml(format!(
+        r#"<DescribeClientVpnEndpointsResponse xmlns="{NS}"><requestId>x</requestId><clientVpnEndpoint/></DescribeClientVpnEndpointsResponse>"#
+    ))]);
+    let err = vpn::endpoint_state(&c, ENDPOINT_ID).await.unwrap_err();
+    assert_eq!(err.kind, opsdeck::model::ProblemKind::NotFound);
+    assert!(err.message.contains("vpn_endpoint"), "{err}");
+}
+
+#[tokio::test]
+async fn ovpn_has_the_cert_and_key_and_a_split_tunnel_has_no_default_route() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pki");
+    let mut pki = pki_fixture(&dir);
+    let made = pki
+        .issue(
+            "new@example.org",
+            &IssueOptions {
+                days: 825,
+                replace: false,
+            },
+        )
+        .unwrap();
+    // A full-tunnel export, as an endpoint without split tunnel sends it.
+    let full = format!("{EXPORTED_OVPN}redirect-gateway def1\n");
+    let (c, http) = replay_clients(vec![
+        export_configuration(&full),
+        export_configuration(&full),
+    ]);
+
+    let plain = vpn::client_config(&c, ENDPOINT_ID, &made.cert.cert_pem, made.key_pem(), false)
+        .await
+        .unwrap();
+    let split = vpn::client_config(&c, ENDPOINT_ID, &made.cert.cert_pem, made.key_pem(), true)
+        .await
+        .unwrap();
+
+    for ovpn in [&plain, &split] {
+        let cert = format!("<cert>\n{}\n</cert>", made.cert.cert_pem.trim());
+        let key = format!("<key>\n{}\n</key>", made.key_pem().trim());
+        assert!(ovpn.contains(&cert), "{ovpn}");
+        assert!(ovpn.contains(&key), "{ovpn}");
+        assert!(ovpn.contains("<ca>\n-----BEGIN CERTIFICATE-----\nMIIBEXAMPLECA"));
+        assert!(ovpn.contains(&format!("remote {ENDPOINT_ID}.prod.clientvpn")));
+    }
+    let directive = |o: &str, d: &str| o.lines().any(|l| l.trim_start().starts_with(d));
+    assert!(directive(&plain, "redirect-gateway"));
+    // Split tunnel: no default route, neither written nor accepted from the server,
+    // while the VPC routes the server pushes are still taken (no route-nopull).
+    assert!(!directive(&split, "redirect-gateway"), "{split}");
+    assert!(!directive(&split, "route-nopull"), "{split}");
+    assert!(!directive(&split, "route 0.0.0.0"), "{split}");
+    assert!(
+        split.contains("pull-filter ignore \"redirect-gateway\""),
+        "{split}"
+    );
+    assert!(
+        split.contains("pull-filter ignore \"route 0.0.0.0 \""),
+        "{split}"
+    );
+
+    let requests: Vec<_> = http.actual_requests().map(form).collect();
+    assert_eq!(requests.len(), 2);
+    for f in &requests {
+        assert_eq!(
+            field(f, "Action"),
+            Some("ExportClientVpnClientConfiguration")
+        );
+        assert_eq!(field(f, "ClientVpnEndpointId"), Some(ENDPOINT_ID));
+    }
+}
+
+// ---- the CLI refuses before sending anything ---------------------------------------
+
+/// A config whose only deployment points at `port`, where nothing must arrive.
+fn cli_config(dir: &Path, port: u16, read_only: bool) -> std::path::PathBuf {
+    let path = dir.join("opsdeck.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"[[deployment]]
+name = "dev"
+region = "us-east-1"
+endpoint_url = "http://127.0.0.1:{port}"
+sandbox_credentials = true
+read_only = {read_only}
+
+[deployment.resources]
+vpn_endpoint = "{ENDPOINT_ID}"
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn opsdeck(config: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("OPSDECK_DEPLOYMENT")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn one_line_refusal(out: &std::process::Output) -> String {
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    stderr
+}
+
+#[test]
+fn publish_crl_without_a_terminal_or_yes_refuses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pki");
+    pki_fixture(&dir);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let config = cli_config(tmp.path(), listener.local_addr().unwrap().port(), false);
+    let crl_before = std::fs::read(dir.join("crl.pem")).unwrap();
+
+    let out = opsdeck(
+        &config,
+        &[
+            "--deployment",
+            "dev",
+            "vpn",
+            "publish",
+            "--pki",
+            dir.to_str().unwrap(),
+            "--crl",
+        ],
+    );
+    let stderr = one_line_refusal(&out);
+    assert!(stderr.contains("refusing to publish the CRL"), "{stderr}");
+    assert!(stderr.contains("--yes"), "{stderr}");
+    assert!(stderr.contains(ENDPOINT_ID), "{stderr}");
+    assert!(listener.accept().is_err(), "a request was sent");
+    assert_eq!(std::fs::read(dir.join("crl.pem")).unwrap(), crl_before);
+}
+
+#[test]
+fn publish_on_a_read_only_deployment_refuses_even_with_yes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pki");
+    pki_fixture(&dir);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let pki_arg = dir.to_str().unwrap();
+
+    // read_only = true in the config.
+    let config = cli_config(tmp.path(), port, true);
+    for what in [
+        &["--crl"][..],
+        &["--server", SERVER],
+        &["--server", SERVER, "--crl"],
+    ] {
+        let mut args = vec![
+            "--deployment",
+            "dev",
+            "vpn",
+            "publish",
+            "--pki",
+            pki_arg,
+            "--yes",
+        ];
+        args.extend_from_slice(what);
+        let stderr = one_line_refusal(&opsdeck(&config, &args));
+        assert!(stderr.contains("read-only"), "{stderr}");
+    }
+
+    // --read-only on the command line, over a writable config.
+    let config = cli_config(tmp.path(), port, false);
+    let out = opsdeck(
+        &config,
+        &[
+            "--read-only",
+            "--deployment",
+            "dev",
+            "vpn",
+            "publish",
+            "--pki",
+            pki_arg,
+            "--crl",
+            "--yes",
+        ],
+    );
+    let stderr = one_line_refusal(&out);
+    assert!(stderr.contains("read-only"), "{stderr}");
+    assert!(listener.accept().is_err(), "a request was sent");
+}
+
+#[test]
+fn publish_needs_something_to_publish_and_a_deployment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = cli_config(tmp.path(), 9, false);
+    let stderr = one_line_refusal(&opsdeck(
+        &config,
+        &[
+            "--deployment",
+            "dev",
+            "vpn",
+            "publish",
+            "--pki",
+            "x",
+            "--yes",
+        ],
+    ));
+    assert!(
+        stderr.contains("--server NAME") && stderr.contains("--crl"),
+        "{stderr}"
+    );
+    let stderr = one_line_refusal(&opsdeck(&config, &["vpn", "publish", "--crl", "--yes"]));
+    assert!(stderr.contains("--deployment NAME"), "{stderr}");
+}
+
+#[test]
+fn publish_server_imports_then_reimports_to_the_same_arn_through_the_cli() {
+    let moto = Moto::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pki");
+    pki_fixture(&dir);
+    // No vpn_endpoint: the certificate is found again by its domain name.
+    let config = tmp.path().join("opsdeck.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[[deployment]]
+name = "dev"
+region = "us-east-1"
+endpoint_url = "{}"
+sandbox_credentials = true
+
+[deployment.resources]
+vpn_pki = "{}"
+"#,
+            moto.endpoint,
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let args = ["--deployment", "dev", "vpn", "publish", "--server", SERVER];
+    let first = opsdeck(&config, &args);
+    assert!(first.status.success(), "{first:?}");
+    let first = String::from_utf8_lossy(&first.stdout).to_string();
+    assert!(
+        first.starts_with("imported the server certificate"),
+        "{first}"
+    );
+    let arn = first.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(arn.starts_with("arn:aws:acm:"), "{arn}");
+
+    let second = opsdeck(&config, &args);
+    assert!(second.status.success(), "{second:?}");
+    let second = String::from_utf8_lossy(&second.stdout).to_string();
+    assert!(second.starts_with("re-imported"), "{second}");
+    assert!(second.trim().ends_with(&arn), "{second}");
+}
+
+#[test]
+fn the_vpn_keys_of_a_deployment_parse() {
+    let text = format!(
+        r#"[[deployment]]
+name = "dev"
+region = "us-east-1"
+
+[deployment.resources]
+vpn_endpoint = "{ENDPOINT_ID}"
+vpn_pki = "/srv/pki/dev"
+"#
+    );
+    let (config, diags) = opsdeck::config::Config::parse(&text, Path::new("t.toml"));
+    assert!(diags.is_empty(), "{diags:?}");
+    let r = &config.deployments[0].resources;
+    assert_eq!(r.vpn_endpoint.as_deref(), Some(ENDPOINT_ID));
+    assert_eq!(r.vpn_pki.as_deref(), Some(Path::new("/srv/pki/dev")));
+}
