@@ -1144,11 +1144,17 @@ fn run_ca_job(h: &mut Harness) {
         panic!("no PKI job sent: {:?}", h.commands)
     };
     let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .unwrap();
-    let outcome = rt
-        .block_on(opsdeck::aws::ca::run(dir, op))
-        .map(|l| Response::Ca(Box::new(l)));
+    // The session's own deployment: sandbox credentials, and no AWS call is
+    // made unless the deployment names a VPN endpoint.
+    let d = h.state.session.as_ref().unwrap().deployment.clone();
+    let outcome = rt.block_on(async {
+        let c = opsdeck::aws::Clients::connect(&d).await.unwrap();
+        opsdeck::aws::ca::run(&c, dir, op, d.resources.vpn_endpoint.as_deref()).await
+    });
+    let outcome = outcome.map(|l| Response::Ca(Box::new(l)));
     h.answer(job.unwrap(), outcome);
 }
 
@@ -1308,4 +1314,53 @@ fn read_only_offers_and_sends_nothing_mutating() {
     );
     h.keys("?");
     assert!(!h.screen().contains("vpn_revoke"));
+}
+
+#[test]
+fn publishing_the_crl_warns_that_connections_reset() {
+    let (_tmp, config) = with_pki();
+    // Without an endpoint configured there is nothing to publish to.
+    let mut h = vpn(&config, "dev");
+    h.commands.clear();
+    h.keys("P");
+    assert_eq!(h.state.overlay, None);
+    assert!(
+        h.state
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("set resources.vpn_endpoint")
+    );
+    // With one, on protected prod: the dialog says what happens, and wants the name.
+    let config = config.replace(
+        "opensearch_domain = \"prod-index\"",
+        "opensearch_domain = \"prod-index\"\nvpn_endpoint = \"cvpn-endpoint-0123456789abcdef0\"",
+    );
+    let mut h = vpn(&config, "prod");
+    h.commands.clear();
+    h.keys("P");
+    let screen = h.screen();
+    assert!(
+        screen.contains("cvpn-endpoint-0123456789abcdef0"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("This resets every connection on the endpoint"),
+        "{screen}"
+    );
+    assert!(screen.contains("Type prod and press enter"), "{screen}");
+    h.keys("prod");
+    h.key(KeyCode::Enter);
+    assert!(
+        h.commands.iter().any(|c| matches!(
+            c,
+            Command::Send(Request::Ca {
+                op: opsdeck::aws::ca::CaOp::Publish,
+                ..
+            })
+        )),
+        "{:?}",
+        h.commands
+    );
 }

@@ -58,6 +58,7 @@ actions! {
     VpnSign => "vpn_sign", Mutating, "Sign the selected pending certificate request";
     VpnRevoke => "vpn_revoke", Mutating, "Revoke the selected certificate";
     VpnCrl => "vpn_crl", Mutating, "Regenerate the certificate revocation list";
+    VpnPublish => "vpn_publish", Mutating, "Publish the revocation list to the Client VPN endpoint";
     TailLogs => "tail_logs", Read, "Tail the marked log groups, the selected function's, or the configured ones";
     Mark => "mark", Read, "Mark or unmark the selected log group for tailing";
     Follow => "follow", Read, "Pause or follow the log tail";

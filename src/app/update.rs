@@ -362,10 +362,12 @@ impl State {
                     ));
                 }
             }
-            Action::VpnSign | Action::VpnRevoke | Action::VpnCrl => match vpn_confirm(s, action) {
-                Ok(confirm) => self.overlay = Some(Overlay::Confirm(Box::new(confirm))),
-                Err(why) => self.warn(why),
-            },
+            Action::VpnSign | Action::VpnRevoke | Action::VpnCrl | Action::VpnPublish => {
+                match vpn_confirm(s, action) {
+                    Ok(confirm) => self.overlay = Some(Overlay::Confirm(Box::new(confirm))),
+                    Err(why) => self.warn(why),
+                }
+            }
             Action::Mark if s.focus == PanelId::LogGroups => {
                 if let Some(name) = s.log_groups.selected_row().map(|r| r.name.clone()) {
                     if !s.marked.remove(&name) {
@@ -1086,6 +1088,33 @@ fn vpn_confirm(s: &Session, action: Action) -> Result<super::vpn::Confirm, Strin
             )
         }
         (Action::VpnRevoke, _) => return Err("select a valid certificate to revoke".into()),
+        (Action::VpnPublish, _) => {
+            let id = d.resources.vpn_endpoint.clone().ok_or_else(|| {
+                format!(
+                    "deployment `{}` names no Client VPN endpoint: set resources.vpn_endpoint",
+                    d.name
+                )
+            })?;
+            let crl =
+                s.ca.as_ref()
+                    .and_then(|l| l.report.as_ref())
+                    .and_then(|r| r.crl.as_ref())
+                    .ok_or("there is no crl.pem to publish yet: regenerate it first (C)")?;
+            (
+                "Publish the revocation list",
+                vec![
+                    format!(
+                        "Import {} ({} revoked) into Client VPN endpoint {id}.",
+                        crl.path.display(),
+                        crl.revoked_count
+                    ),
+                    "This resets every connection on the endpoint: connected users drop"
+                        .to_string(),
+                    "and reconnect; revoked certificates can no longer connect.".to_string(),
+                ],
+                CaOp::Publish,
+            )
+        }
         _ => {
             let revoked = s
                 .vpn

@@ -238,7 +238,9 @@ pub async fn fetch(
         Request::StackDetail(name) => {
             Response::StackDetail(name.clone(), cloudformation::detail(c, name).await?)
         }
-        Request::Ca { dir, op } => Response::Ca(Box::new(ca::run(dir.clone(), op.clone()).await?)),
+        Request::Ca { dir, op } => Response::Ca(Box::new(
+            ca::run(c, dir.clone(), op.clone(), r.vpn_endpoint.as_deref()).await?,
+        )),
         // Long jobs, handled by the worker loop, never fetched.
         Request::Tail { .. } | Request::StopTail(_) => {
             return Err(Problem::new(

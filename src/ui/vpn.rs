@@ -78,6 +78,25 @@ pub fn draw(
         Span::styled("CRL ", t.style(Slot::Muted)),
         crl,
     ]));
+    match &listing.endpoint {
+        None => {}
+        Some(Err(why)) => summary.push(Line::from(vec![
+            Span::styled("VPN ", t.style(Slot::Muted)),
+            Span::styled(why.clone(), t.style(Slot::Error)),
+        ])),
+        Some(Ok(e)) => summary.push(Line::from(vec![
+            Span::styled("VPN ", t.style(Slot::Muted)),
+            Span::styled(format!("{} · {} · ", e.id, e.state), t.style(Slot::Text)),
+            Span::styled(
+                e.crl.clone(),
+                t.style(if e.crl_matches {
+                    Slot::Success
+                } else {
+                    Slot::Warning
+                }),
+            ),
+        ])),
+    }
     for w in &report.warnings {
         summary.push(Line::styled(format!("⚠ {w}"), t.style(Slot::Warning)));
     }
