@@ -1364,3 +1364,40 @@ fn publishing_the_crl_warns_that_connections_reset() {
         h.commands
     );
 }
+
+#[test]
+fn the_vpn_panel_shows_the_endpoint_and_whether_its_crl_matches() {
+    let (_tmp, config) = with_pki();
+    let mut h = vpn(&config, "dev");
+    // The worker's answer for a deployment with an endpoint (its AWS side is
+    // tested with replayed EC2 traffic in vpn_aws.rs).
+    let mut listing = h.state.session.as_ref().unwrap().ca.clone().unwrap();
+    listing.endpoint = Some(Ok(opsdeck::aws::ca::EndpointInfo {
+        id: "cvpn-endpoint-0123456789abcdef0".into(),
+        state: "available · vpn.example.org · split tunnel".into(),
+        crl: "the endpoint's CRL lacks 1 revocation (serial 1A2B)".into(),
+        crl_matches: false,
+    }));
+    let dir = listing.dir.clone();
+    h.answer(
+        Request::Ca {
+            dir,
+            op: opsdeck::aws::ca::CaOp::List,
+        },
+        Ok(Response::Ca(listing)),
+    );
+    let theme = h.state.theme.clone();
+    let t = h.draw();
+    let screen = t.backend().to_string();
+    assert!(
+        screen.contains(
+            "VPN cvpn-endpoint-0123456789abcdef0 · available · vpn.example.org · split tunnel"
+        ),
+        "{screen}"
+    );
+    let (x, y) = find(&t, "the endpoint's CRL lacks");
+    assert_eq!(
+        t.backend().buffer()[(x, y)].fg,
+        theme.style(Slot::Warning).fg.unwrap()
+    );
+}

@@ -84,18 +84,21 @@ pub fn draw(
             Span::styled("VPN ", t.style(Slot::Muted)),
             Span::styled(why.clone(), t.style(Slot::Error)),
         ])),
-        Some(Ok(e)) => summary.push(Line::from(vec![
-            Span::styled("VPN ", t.style(Slot::Muted)),
-            Span::styled(format!("{} · {} · ", e.id, e.state), t.style(Slot::Text)),
-            Span::styled(
-                e.crl.clone(),
-                t.style(if e.crl_matches {
-                    Slot::Success
-                } else {
-                    Slot::Warning
-                }),
-            ),
-        ])),
+        Some(Ok(e)) => {
+            summary.push(Line::from(vec![
+                Span::styled("VPN ", t.style(Slot::Muted)),
+                Span::styled(format!("{} · {}", e.id, e.state), t.style(Slot::Text)),
+            ]));
+            let slot = if e.crl_matches {
+                Slot::Success
+            } else {
+                Slot::Warning
+            };
+            summary.push(Line::from(vec![
+                Span::styled("    published CRL: ", t.style(Slot::Muted)),
+                Span::styled(e.crl.clone(), t.style(slot)),
+            ]));
+        }
     }
     for w in &report.warnings {
         summary.push(Line::styled(format!("⚠ {w}"), t.style(Slot::Warning)));
