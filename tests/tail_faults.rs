@@ -25,6 +25,12 @@ struct FakeLogs {
 }
 
 fn serve(throttle: usize) -> FakeLogs {
+    serve_with(throttle, None)
+}
+
+/// As [`serve`]; with `reject`, every request is refused with that
+/// `(error type, message)` instead.
+fn serve_with(throttle: usize, reject: Option<(&'static str, &'static str)>) -> FakeLogs {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let requests = Arc::new(AtomicUsize::new(0));
@@ -33,13 +39,13 @@ fn serve(throttle: usize) -> FakeLogs {
         for conn in listener.incoming() {
             let Ok(conn) = conn else { return };
             let counter = counter.clone();
-            std::thread::spawn(move || handle(conn, &counter, throttle));
+            std::thread::spawn(move || handle(conn, &counter, throttle, reject));
         }
     });
     FakeLogs { endpoint, requests }
 }
 
-fn handle(conn: TcpStream, counter: &AtomicUsize, throttle: usize) {
+fn handle(conn: TcpStream, counter: &AtomicUsize, throttle: usize, reject: Option<(&str, &str)>) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut conn = conn;
     loop {
@@ -72,10 +78,16 @@ fn handle(conn: TcpStream, counter: &AtomicUsize, throttle: usize) {
             "only FilterLogEvents is expected"
         );
         let n = counter.fetch_add(1, Ordering::SeqCst);
-        let (status, extra, json) = if n < throttle {
+        let (status, extra, json) = if let Some((kind, message)) = reject {
             (
                 "400 Bad Request",
-                "x-amzn-errortype: ThrottlingException\r\n",
+                format!("x-amzn-errortype: {kind}\r\n"),
+                format!(r#"{{"__type":"{kind}","message":"{message}"}}"#),
+            )
+        } else if n < throttle {
+            (
+                "400 Bad Request",
+                "x-amzn-errortype: ThrottlingException\r\n".to_string(),
                 r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_string(),
             )
         } else {
@@ -83,7 +95,7 @@ fn handle(conn: TcpStream, counter: &AtomicUsize, throttle: usize) {
             let event = format!(
                 r#"{{"events":[{{"logStreamName":"s","timestamp":{ts},"message":"event {n}","ingestionTime":{ts},"eventId":"{n}"}}],"searchedLogStreams":[]}}"#
             );
-            ("200 OK", "", event)
+            ("200 OK", String::new(), event)
         };
         let response = format!(
             "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.1\r\n{extra}x-amzn-requestid: test\r\ncontent-length: {}\r\n\r\n{json}",
@@ -188,4 +200,38 @@ async fn tails_of_one_deployment_share_five_requests_a_second() {
     // A burst of 5, then 5 a second: at most 20 in 3 s, however fast the machine.
     assert!(n <= 20, "{n} requests in 3 s");
     assert!(n >= 10, "only {n} requests in 3 s: the tails stalled");
+}
+
+#[tokio::test]
+async fn a_bad_filter_pattern_stops_the_tail_with_what_aws_said() {
+    // moto accepts any pattern; AWS answers a bad one like this.
+    let server = serve_with(
+        0,
+        Some((
+            "InvalidParameterException",
+            "Invalid filter pattern: [ERROR",
+        )),
+    );
+    let c = clients(&server.endpoint).await;
+    let (tx, mut rx) = mpsc::channel(16);
+    let mut spec = follow(&["/aws/lambda/dev-api"]);
+    spec.filter = Some("[ERROR".into());
+    let budget = c.logs_budget.clone();
+    tokio::spawn(async move { tail::poll(&c, spec, budget, tx).await });
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            TailUpdate::Ended(Some(p)) => {
+                assert!(p.message.contains("Invalid filter pattern: [ERROR"), "{p}");
+                break;
+            }
+            TailUpdate::Ended(None) => panic!("a rejected pattern must not look like success"),
+            _ => {}
+        }
+    }
+    // Refused at once: not retried like throttling.
+    assert_eq!(server.requests.load(Ordering::SeqCst), 1);
 }
