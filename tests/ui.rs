@@ -1401,3 +1401,28 @@ fn the_vpn_panel_shows_the_endpoint_and_whether_its_crl_matches() {
         theme.style(Slot::Warning).fg.unwrap()
     );
 }
+
+#[test]
+fn connecting_asks_for_each_panel_once() {
+    let mut h = Harness::new(SANDBOX);
+    h.act(Action::Open);
+    let count = |r: &Request| {
+        h.commands
+            .iter()
+            .filter(|c| **c == Command::Send(r.clone()))
+            .count()
+    };
+    for r in [
+        Request::Identity,
+        Request::Stacks,
+        Request::Functions,
+        Request::Queues,
+        Request::LogGroups,
+        Request::Domain,
+    ] {
+        assert_eq!(count(&r), 1, "{r:?}");
+    }
+    // The Logs panel is fed by its tail: nothing is fetched for it, and it never looks busy.
+    let s = h.state.session.as_ref().unwrap();
+    assert!(!s.fetch(PanelId::Logs).in_flight);
+}

@@ -115,6 +115,9 @@ pub struct Session {
     pub vpn: ListPanel<super::vpn::VpnRow>,
     /// The PKI's last listing (CA, CRL, warnings); `None` before the first.
     pub ca: Option<Box<crate::aws::ca::CaListing>>,
+    /// The fetch state of a panel that is not refreshed (Logs: its tail feeds
+    /// it). Never begun, so it is never due and never failed.
+    idle: Fetch,
 }
 
 impl Session {
@@ -137,6 +140,7 @@ impl Session {
             logs: None,
             vpn: ListPanel::default(),
             ca: None,
+            idle: Fetch::default(),
         }
     }
 
@@ -146,7 +150,8 @@ impl Session {
             PanelId::Functions => &self.functions.fetch,
             PanelId::Queues => &self.queues.fetch,
             PanelId::LogGroups => &self.log_groups.fetch,
-            PanelId::Index | PanelId::Logs => &self.index_fetch,
+            PanelId::Index => &self.index_fetch,
+            PanelId::Logs => &self.idle,
             PanelId::Vpn => &self.vpn.fetch,
         }
     }
@@ -157,7 +162,8 @@ impl Session {
             PanelId::Functions => &mut self.functions.fetch,
             PanelId::Queues => &mut self.queues.fetch,
             PanelId::LogGroups => &mut self.log_groups.fetch,
-            PanelId::Index | PanelId::Logs => &mut self.index_fetch,
+            PanelId::Index => &mut self.index_fetch,
+            PanelId::Logs => &mut self.idle,
             PanelId::Vpn => &mut self.vpn.fetch,
         }
     }

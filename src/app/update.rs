@@ -72,10 +72,6 @@ impl State {
             .session
             .as_ref()
             .filter(|_| self.screen == Screen::Console)?;
-        if s.focus == PanelId::Logs {
-            // A tail wakes the loop with its own events; no timer here.
-            return None;
-        }
         let fetch = s.fetch(s.focus);
         let refresh = self.refresh_interval.and_then(|i| fetch.due_at(i));
         let label = fetch.updated_at.map(|t| {
@@ -286,8 +282,10 @@ impl State {
         session.identity_fetch.begin(now);
         out.push(Command::Send(Request::Identity));
         for panel in PanelId::ALL {
-            session.fetch_mut(panel).begin(now);
-            out.push(Command::Send(request_for(panel, &session.deployment)));
+            if let Some(request) = request_for(panel, &session.deployment) {
+                session.fetch_mut(panel).begin(now);
+                out.push(Command::Send(request));
+            }
         }
         self.session = Some(session);
         self.message = None;
@@ -592,7 +590,7 @@ impl State {
         let Some(interval) = self.refresh_interval else {
             return;
         };
-        let Some(s) = self.session.as_mut().filter(|s| s.focus != PanelId::Logs) else {
+        let Some(s) = self.session.as_mut() else {
             return;
         };
         let due = s.fetch(s.focus).due_at(interval).is_some_and(|t| t <= now);
@@ -612,11 +610,11 @@ fn tail_id(e: &Event) -> Option<u64> {
 }
 
 fn refresh(s: &mut Session, panel: PanelId, now: Instant, out: &mut Vec<Command>) {
-    if panel == PanelId::Logs {
-        return; // a tail refreshes itself
-    }
+    let Some(request) = request_for(panel, &s.deployment) else {
+        return;
+    };
     if s.fetch_mut(panel).begin(now) {
-        out.push(Command::Send(request_for(panel, &s.deployment)));
+        out.push(Command::Send(request));
     }
     // A failed identity (credentials, endpoint) is retried with any refresh.
     if s.identity_fetch.error.is_some() && s.identity_fetch.begin(now) {
@@ -650,8 +648,9 @@ fn scrolled(scroll: usize, action: Action, height: usize) -> usize {
     }
 }
 
-pub fn request_for(panel: PanelId, d: &Deployment) -> Request {
-    match panel {
+/// What refreshes a panel; `None` for one that is not fetched (Logs: its tail feeds it).
+pub fn request_for(panel: PanelId, d: &Deployment) -> Option<Request> {
+    Some(match panel {
         PanelId::Vpn => Request::Ca {
             dir: super::vpn::pki_dir(d),
             op: crate::aws::ca::CaOp::List,
@@ -660,8 +659,9 @@ pub fn request_for(panel: PanelId, d: &Deployment) -> Request {
         PanelId::Functions => Request::Functions,
         PanelId::Queues => Request::Queues,
         PanelId::LogGroups => Request::LogGroups,
-        PanelId::Index | PanelId::Logs => Request::Domain,
-    }
+        PanelId::Index => Request::Domain,
+        PanelId::Logs => return None,
+    })
 }
 
 fn panel_of(request: &Request) -> PanelId {
