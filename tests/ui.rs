@@ -78,6 +78,25 @@ impl Harness {
         self.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)), 0);
     }
 
+    /// Ctrl plus a letter.
+    fn ctrl(&mut self, c: char) {
+        self.send(
+            Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+            0,
+        );
+    }
+
+    /// The contents of every file the update asked to write.
+    fn saved(&self) -> Vec<&String> {
+        self.commands
+            .iter()
+            .filter_map(|c| match c {
+                Command::WriteFile { contents, .. } => Some(contents),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn keys(&mut self, text: &str) {
         for c in text.chars() {
             self.key(KeyCode::Char(c));
@@ -840,10 +859,7 @@ fn a_new_tail_stops_the_old_one_and_ignores_its_late_lines() {
     let old = tail_id(&h);
     h.keys("H");
     h.key(KeyCode::Char('u')); // ctrl-less: typed into the prompt
-    h.send(
-        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
-        0,
-    );
+    h.ctrl('u');
     h.keys("2h");
     h.key(KeyCode::Enter);
     assert!(h.commands.contains(&Command::Send(Request::StopTail(old))));
@@ -875,10 +891,7 @@ fn a_new_tail_stops_the_old_one_and_ignores_its_late_lines() {
 fn a_bad_since_is_refused_inline() {
     let mut h = tailing();
     h.keys("H");
-    h.send(
-        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
-        0,
-    );
+    h.ctrl('u');
     h.keys("last tuesday");
     h.key(KeyCode::Enter);
     let m = h.state.message.as_ref().unwrap();
@@ -1034,10 +1047,7 @@ fn a_closed_range_is_read_without_following() {
     let mut h = tailing();
     h.commands.clear();
     h.keys("H");
-    h.send(
-        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
-        0,
-    );
+    h.ctrl('u');
     h.keys("3h..1h");
     h.key(KeyCode::Enter);
     let (_, spec) = sent_tails(&h).pop().unwrap();
@@ -1046,10 +1056,7 @@ fn a_closed_range_is_read_without_following() {
     assert!(h.screen().contains("since 3h until 1h"));
     // An end before the start is refused inline.
     h.keys("H");
-    h.send(
-        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
-        0,
-    );
+    h.ctrl('u');
     h.keys("1h..3h");
     h.key(KeyCode::Enter);
     assert!(h.state.message.as_ref().unwrap().text.contains("ends"));
@@ -1074,24 +1081,11 @@ fn a_selection_is_copied_and_saved() {
     assert_eq!(copied.len(), 1);
     assert_eq!(copied[0].lines().count(), 3);
     assert!(copied[0].starts_with("[ERROR]\t8f1e\tFailed to index"));
-    h.send(
-        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
-        0,
-    );
-    h.send(
-        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
-        0,
-    );
+    h.ctrl('s');
+    h.ctrl('u');
     h.keys("/tmp/sel.log");
     h.key(KeyCode::Enter);
-    let saved: Vec<&String> = h
-        .commands
-        .iter()
-        .filter_map(|c| match c {
-            Command::WriteFile { contents, .. } => Some(contents),
-            _ => None,
-        })
-        .collect();
+    let saved = h.saved();
     assert_eq!(saved[0].lines().count(), 3);
     assert!(
         saved[0]
@@ -1103,19 +1097,9 @@ fn a_selection_is_copied_and_saved() {
     // Esc ends the selection; saving then writes the whole buffer.
     h.key(KeyCode::Esc);
     h.commands.clear();
-    h.send(
-        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
-        0,
-    );
+    h.ctrl('s');
     h.key(KeyCode::Enter);
-    let saved: Vec<&String> = h
-        .commands
-        .iter()
-        .filter_map(|c| match c {
-            Command::WriteFile { contents, .. } => Some(contents),
-            _ => None,
-        })
-        .collect();
+    let saved = h.saved();
     assert_eq!(saved[0].lines().count(), 7);
 }
 
