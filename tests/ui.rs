@@ -1118,35 +1118,76 @@ fn with_pki() -> (tempfile::TempDir, String) {
     (tmp, config)
 }
 
-/// Runs the PKI job the last command asked for, and feeds its answer back.
-fn run_ca_job(h: &mut Harness) {
+/// Runs the job the last command started with the real job code (on the
+/// test's real PKI), then feeds its end back as the runner would.
+fn run_job(h: &mut Harness) {
     let job = h.commands.iter().rev().find_map(|c| match c {
-        Command::Send(r @ Request::Ca { .. }) => Some(r.clone()),
+        Command::StartJob { id, plan, .. } => Some((*id, (**plan).clone())),
         _ => None,
     });
-    let Some(Request::Ca { dir, op }) = job.clone() else {
-        panic!("no PKI job sent: {:?}", h.commands)
+    let Some((id, plan)) = job else {
+        panic!("no job started: {:?}", h.commands)
+    };
+    let audit_dir = tempfile::tempdir().unwrap();
+    let audit = opsdeck::jobs::AuditLog::at(audit_dir.path().join("audit.jsonl"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let ctx = opsdeck::jobs::Ctx::new(tx, Default::default());
+    let outcome = rt.block_on(opsdeck::jobs::run(
+        &plan,
+        &audit,
+        opsdeck::jobs::Source::Console,
+        None,
+        None,
+        ctx,
+    ));
+    h.send(
+        Msg::Job(opsdeck::jobs::JobEvent {
+            id,
+            update: opsdeck::jobs::JobUpdate::Finished(outcome),
+        }),
+        1,
+    );
+    // The job's end refreshes the VPN panel: answer that listing.
+    list_pki(h);
+}
+
+/// Answers the last PKI listing the update asked for, from the real PKI.
+fn list_pki(h: &mut Harness) {
+    let Some(dir) = h.commands.iter().rev().find_map(|c| match c {
+        Command::Send(Request::Pki(dir)) => Some(dir.clone()),
+        _ => None,
+    }) else {
+        panic!("no PKI listing asked for: {:?}", h.commands)
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    // The session's own deployment: sandbox credentials, and no AWS call is
-    // made unless the deployment names a VPN endpoint.
-    let d = h.state.session.as_ref().unwrap().deployment.clone();
-    let outcome = rt.block_on(async {
-        let c = opsdeck::aws::Clients::connect(&d).await.unwrap();
-        opsdeck::aws::ca::run(&c, dir, op, d.resources.vpn_endpoint.as_deref()).await
-    });
-    let outcome = outcome.map(|l| Response::Ca(Box::new(l)));
-    h.answer(job.unwrap(), outcome);
+    // No endpoint: the listing never loads the AWS config.
+    let outcome = rt
+        .block_on(opsdeck::aws::ca::run(None, dir.clone(), None))
+        .map(|l| Response::Ca(Box::new(l)));
+    h.answer(Request::Pki(dir), outcome);
+}
+
+/// The newest toast: how a finished job reports.
+fn toast(h: &Harness) -> String {
+    h.state
+        .toasts
+        .last()
+        .map(|t| t.text.clone())
+        .unwrap_or_default()
 }
 
 fn vpn(config: &str, env: &str) -> Harness {
     // Connecting asked for the listing already; answer it.
     let mut h = Harness::connected(config, env);
     h.keys("7");
-    run_ca_job(&mut h);
+    list_pki(&mut h);
     h
 }
 
@@ -1206,13 +1247,9 @@ fn revoking_asks_first_and_then_revokes() {
     h.key(KeyCode::Enter);
     assert!(h.commands.is_empty());
     h.keys("y");
-    run_ca_job(&mut h);
-    let msg = h.state.message.clone().unwrap();
-    assert!(
-        msg.text.starts_with("revoked alice@dev.example.org"),
-        "{}",
-        msg.text
-    );
+    run_job(&mut h);
+    let msg = toast(&h);
+    assert!(msg.contains(": revoked alice@dev.example.org"), "{msg}");
     let s = h.state.session.as_ref().unwrap();
     let revoked = s.vpn.visible_rows().filter(|r| matches!(r, opsdeck::app::vpn::VpnRow::Cert(c, _) if c.status == opsdeck::pki::CertStatus::Revoked)).count();
     assert_eq!(revoked, 2);
@@ -1261,14 +1298,11 @@ fn a_protected_deployment_wants_its_name_typed() {
     h.key(KeyCode::Backspace);
     h.keys("prod");
     h.key(KeyCode::Enter);
-    run_ca_job(&mut h);
+    run_job(&mut h);
     assert!(
-        h.state
-            .message
-            .as_ref()
-            .unwrap()
-            .text
-            .starts_with("signed carol@prod.example.org")
+        toast(&h).contains(": signed carol@prod.example.org"),
+        "{}",
+        toast(&h)
     );
     let s = h.state.session.as_ref().unwrap();
     assert!(
@@ -1339,10 +1373,8 @@ fn publishing_the_crl_warns_that_connections_reset() {
     assert!(
         h.commands.iter().any(|c| matches!(
             c,
-            Command::Send(Request::Ca {
-                op: opsdeck::aws::ca::CaOp::Publish,
-                ..
-            })
+            Command::StartJob { plan, .. }
+                if matches!(plan.op, opsdeck::jobs::Op::PublishCrl { .. })
         )),
         "{:?}",
         h.commands
@@ -1363,13 +1395,7 @@ fn the_vpn_panel_shows_the_endpoint_and_whether_its_crl_matches() {
         crl_matches: false,
     }));
     let dir = listing.dir.clone();
-    h.answer(
-        Request::Ca {
-            dir,
-            op: opsdeck::aws::ca::CaOp::List,
-        },
-        Ok(Response::Ca(listing)),
-    );
+    h.answer(Request::Pki(dir), Ok(Response::Ca(listing)));
     let theme = h.state.theme.clone();
     let t = h.draw();
     let screen = t.backend().to_string();

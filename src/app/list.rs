@@ -204,6 +204,7 @@ impl<T: Row> ListPanel<T> {
 
 /// What the update does to whichever list has focus, whatever its rows.
 pub trait ListOps {
+    fn filter(&self) -> &str;
     fn set_filter(&mut self, filter: String);
     fn move_by(&mut self, delta: isize, height: usize);
     fn select(&mut self, index: usize, height: usize);
@@ -213,6 +214,9 @@ pub trait ListOps {
 }
 
 impl<T: Row> ListOps for ListPanel<T> {
+    fn filter(&self) -> &str {
+        &self.filter
+    }
     fn set_filter(&mut self, filter: String) {
         ListPanel::set_filter(self, filter)
     }
@@ -306,6 +310,7 @@ impl Row for QueueRow {
         "Delayed",
         "Dead-letter queue",
         "DLQ of",
+        "Depth over time",
     ];
 
     fn name(&self) -> &str {

@@ -16,16 +16,21 @@ pub fn draw(frame: &mut Frame, state: &State) {
     match &state.overlay {
         None => {}
         Some(Overlay::Help { scroll }) => help(frame, state, *scroll),
-        Some(Overlay::Palette { input, selected }) => palette(frame, state, input, *selected),
+        Some(Overlay::Palette { input, selected }) => {
+            palette(frame, state, input.text(), *selected)
+        }
         Some(Overlay::Problems { scroll }) => problems(frame, state, *scroll),
         Some(Overlay::Confirm(c)) => confirm(frame, state, c),
+        // Drawn by `super::jobs`.
+        Some(Overlay::Job { .. }) => {}
     }
 }
 
 /// The one confirm dialog: what will happen, and how to say yes.
-fn confirm(frame: &mut Frame, state: &State, c: &crate::app::vpn::Confirm) {
+fn confirm(frame: &mut Frame, state: &State, c: &crate::app::confirm::ConfirmDialog) {
     let t = &state.theme;
-    let height = c.lines.len() as u16 + 6;
+    let plan = &c.plan;
+    let height = plan.lines.len() as u16 + 7;
     let area = centered(frame.area(), 84, height);
     frame.render_widget(Clear, area);
     let slot = if c.typed.is_some() {
@@ -35,16 +40,24 @@ fn confirm(frame: &mut Frame, state: &State, c: &crate::app::vpn::Confirm) {
     };
     let block = widgets::block(
         state,
-        Line::styled(format!(" {} ", c.title), t.style(slot)),
+        Line::styled(format!(" {} ", plan.title), t.style(slot)),
         true,
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let mut lines: Vec<Line> = c
-        .lines
-        .iter()
-        .map(|l| Line::styled(l.clone(), t.style(Slot::Text)))
-        .collect();
+    let mut lines: Vec<Line> = vec![Line::from(vec![
+        Span::styled("deployment ", t.style(Slot::Muted)),
+        Span::styled(plan.deployment.name.clone(), t.style(slot)),
+        Span::styled(" · ", t.style(Slot::Muted)),
+        Span::styled(plan.action, t.style(Slot::Key)),
+        Span::styled(" · ", t.style(Slot::Muted)),
+        Span::styled(plan.target.clone(), t.style(Slot::Text)),
+    ])];
+    lines.extend(
+        plan.lines
+            .iter()
+            .map(|l| Line::styled(l.clone(), t.style(Slot::Text))),
+    );
     lines.push(Line::raw(""));
     match &c.typed {
         Some(name) => {
@@ -56,10 +69,9 @@ fn confirm(frame: &mut Frame, state: &State, c: &crate::app::vpn::Confirm) {
                     t.style(Slot::Muted),
                 ),
             ]));
-            lines.push(Line::from(vec![
-                Span::styled("> ", t.style(Slot::Key)),
-                Span::styled(format!("{}▏", c.input), t.style(Slot::Input)),
-            ]));
+            let mut field = vec![Span::styled("> ", t.style(Slot::Key))];
+            field.extend(widgets::field(&c.input, t));
+            lines.push(Line::from(field));
         }
         None => lines.push(Line::from(vec![
             Span::styled("y", t.style(Slot::Key)),
