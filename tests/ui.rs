@@ -1292,7 +1292,7 @@ fn read_only_offers_and_sends_nothing_mutating() {
     assert!(h.state.message.as_ref().unwrap().text.contains("read-only"));
     // Nor are they offered: not in the palette, not in help.
     assert!(
-        opsdeck::app::update::palette_matches("vpn", true)
+        opsdeck::app::palette::palette_matches("vpn", true)
             .iter()
             .all(|a| !a.is_mutating())
     );

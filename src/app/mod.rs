@@ -3,6 +3,7 @@
 pub mod action;
 pub mod list;
 pub mod logs;
+pub mod palette;
 pub mod state;
 pub mod update;
 pub mod vpn;
