@@ -358,6 +358,9 @@ fn parse_section(
 ) {
     let file = layer.file.as_path();
     let mut seen: HashMap<KeyBinding, (Action, usize)> = HashMap::new();
+    // In the order written, so a conflict is reported at its second use.
+    let mut section: Vec<_> = section.into_iter().collect();
+    section.sort_by_key(|(name, _)| name.span().start);
     for (name, keys) in section {
         let action = match name.get_ref().parse::<Action>() {
             Ok(a) => a,
