@@ -163,7 +163,7 @@ fn help(frame: &mut Frame, state: &State, scroll: usize) {
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let widths = split(inner.width, natural, 2);
+    let widths = split(inner.width, natural, 1, 2);
     let mut lines: Vec<Line> = Vec::new();
     for (heading, rows) in &sections {
         let Some(heading) = heading.as_ref().filter(|_| !rows.is_empty()) else {
@@ -204,14 +204,15 @@ fn overlay_width(terminal: u16, natural: &[usize; 3]) -> u16 {
 }
 
 /// Splits `width` among three columns (each after a one-space gap). When
-/// they do not fit, the fixed columns get up to a third each and the
-/// `flex` one (the description) takes what is left; no column is wider
-/// than its text needs, and what one leaves over goes to the others.
-fn split(width: u16, natural: [usize; 3], flex: usize) -> [usize; 3] {
+/// they do not fit, the action name (which the user types in the palette)
+/// gets up to half, the keys up to a third, and the description (`flex`)
+/// what is left; no column is wider than its text needs, and what one leaves
+/// over goes to the others.
+fn split(width: u16, natural: [usize; 3], name: usize, flex: usize) -> [usize; 3] {
     let avail = usize::from(width).saturating_sub(natural.len());
     let mut w = [0; 3];
     for i in (0..3).filter(|i| *i != flex) {
-        w[i] = natural[i].min(avail / 3);
+        w[i] = natural[i].min(if i == name { avail / 2 } else { avail / 3 });
     }
     w[flex] = natural[flex].min(avail.saturating_sub(w.iter().sum()));
     let mut spare = avail.saturating_sub(w.iter().sum());
@@ -305,7 +306,7 @@ fn palette(frame: &mut Frame, state: &State, input: &str, selected: usize) {
         ])),
         prompt,
     );
-    let widths = split(inner.width, natural, 1);
+    let widths = split(inner.width, natural, 0, 1);
     let visible = usize::from(list.height);
     let offset = selected.saturating_sub(visible.saturating_sub(1));
     let lines: Vec<Line> = rows
