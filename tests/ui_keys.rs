@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsdeck::app::{Action, Hitmap, Msg, PanelId, State};
@@ -63,7 +63,6 @@ impl Harness {
             now: self.t0 + Duration::from_secs(1),
             wall: UNIX_EPOCH + Duration::from_secs(1_795_000_000),
         };
-        let _: SystemTime = clock.wall;
         terminal
             .draw(|f| {
                 ui::draw(f, &self.state, clock);

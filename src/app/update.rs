@@ -101,7 +101,10 @@ impl State {
         {
             return self.filter_key(key);
         }
-        let panel = (self.session.as_ref()).filter(|_| self.screen == Screen::Console);
+        let panel = self
+            .session
+            .as_ref()
+            .filter(|_| self.screen == Screen::Console);
         if let Some(action) = self.keymap.action_for(panel.map(|s| s.focus), key) {
             self.act(action, now, out);
         }
