@@ -25,12 +25,14 @@
 mod adopt;
 mod ca;
 mod cert;
+mod crl;
 mod dates;
 mod error;
 mod index;
 mod issue;
 mod list;
 mod names;
+mod ovpn;
 mod request;
 mod revoke;
 mod serial;
@@ -40,6 +42,8 @@ pub use adopt::{AdoptReport, Problem, Severity, adopt};
 pub use ca::{
     DEFAULT_CA_DAYS, Existing, InitOptions, Initialised, MAX_DAYS, Pki, default_dir, existing, init,
 };
+pub use cert::certificate_cn;
+pub use crl::{CrlComparison, CrlSummary, compare_crl, parse_crl};
 pub use dates::{day, days_left};
 pub use error::PkiError;
 pub use index::RevocationReason;
@@ -50,6 +54,7 @@ pub use issue::{
 pub use list::{
     CaSummary, CertEntry, CertKind, CertStatus, ListReport, PendingRequest, StatusCounts, status_at,
 };
+pub use ovpn::{SPLIT_TUNNEL_FILTERS, build_ovpn};
 pub use request::{ImportCheck, RequestFiles, check_import, request};
 pub use revoke::{
     Crl, CrlOptions, CrlStatus, DEFAULT_CRL_DAYS, EXPIRY_WARNING_DAYS, RevokeCandidate,
