@@ -38,7 +38,7 @@ mod revoke;
 mod serial;
 mod store;
 
-pub use adopt::{AdoptReport, Problem, Severity, adopt};
+pub use adopt::{AdoptReport, Finding, Severity, adopt};
 pub use ca::{
     DEFAULT_CA_DAYS, Existing, InitOptions, Initialised, MAX_DAYS, Pki, default_dir, existing, init,
 };
