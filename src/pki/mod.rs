@@ -1,6 +1,10 @@
 //! The VPN certificate authority: a CA on the administrator's own disk that
 //! issues client certificates to developers from their certificate requests,
 //! revokes them, and writes the revocation list for the AWS Client VPN endpoint.
+//! It also reads what is sent to and fetched from AWS, without calling it:
+//! the CN of a server certificate, a CRL to compare with the local one
+//! (`crl.rs`), and the `.ovpn` file built from an exported client
+//! configuration (`ovpn.rs`).
 //!
 //! A PKI is one folder in easy-rsa's layout, so an existing easy-rsa PKI can be
 //! adopted as it is and easy-rsa keeps working on a folder opsdeck changed:

@@ -279,6 +279,18 @@ enum Step<T> {
     Unavailable(String),
 }
 
+impl<T> Step<T> {
+    /// Throttling and an unreachable endpoint are retried; any other problem
+    /// makes live tail unavailable.
+    fn for_problem(p: Problem) -> Self {
+        match p.kind {
+            ProblemKind::Throttled => Step::Retry(TailStatus::Throttled(p)),
+            ProblemKind::Unreachable => Step::Retry(TailStatus::Unreachable(p)),
+            _ => Step::Unavailable(p.message),
+        }
+    }
+}
+
 /// What to do after a session ended.
 enum Next {
     Reconnect,
@@ -485,12 +497,7 @@ impl<'a> Live<'a> {
             let out = match result {
                 Ok(out) => out,
                 Err(e) => {
-                    let p = self.c.ctx.problem("DescribeLogGroups", &e);
-                    return match p.kind {
-                        ProblemKind::Throttled => Step::Retry(TailStatus::Throttled(p)),
-                        ProblemKind::Unreachable => Step::Retry(TailStatus::Unreachable(p)),
-                        _ => Step::Unavailable(p.message),
-                    };
+                    return Step::for_problem(self.c.ctx.problem("DescribeLogGroups", &e));
                 }
             };
             let found = out
@@ -817,12 +824,7 @@ where
             _ => Step::Unavailable(format!("StartLiveTail failed: {code}")),
         };
     }
-    let p = ctx.problem("StartLiveTail", e);
-    match p.kind {
-        ProblemKind::Unreachable => Step::Retry(TailStatus::Unreachable(p)),
-        ProblemKind::Throttled => Step::Retry(TailStatus::Throttled(p)),
-        _ => Step::Unavailable(p.message),
-    }
+    Step::for_problem(ctx.problem("StartLiveTail", e))
 }
 
 #[cfg(test)]
