@@ -505,7 +505,7 @@ fn panels_cycle_and_jump() {
     assert_eq!(focus(&h), PanelId::Functions);
     h.key(KeyCode::BackTab);
     h.key(KeyCode::BackTab);
-    assert_eq!(focus(&h), PanelId::Vpn);
+    assert_eq!(focus(&h), PanelId::Jobs);
     h.keys("3");
     assert_eq!(focus(&h), PanelId::Queues);
 }
@@ -1326,7 +1326,7 @@ fn read_only_offers_and_sends_nothing_mutating() {
     assert!(h.state.message.as_ref().unwrap().text.contains("read-only"));
     // Nor are they offered: not in the palette, not in help.
     assert!(
-        opsdeck::app::update::palette_matches("vpn", true)
+        opsdeck::app::palette::palette_matches("vpn", true)
             .iter()
             .all(|a| !a.is_mutating())
     );

@@ -56,7 +56,7 @@ async fn acm_import_and_reimport_to_the_same_arn() {
     let mut pki = pki_fixture(&dir);
 
     let first = pki.server_bundle(SERVER).unwrap();
-    assert_eq!(vpn::certificate_cn(&first.cert_pem).unwrap(), SERVER);
+    assert_eq!(pki::certificate_cn(&first.cert_pem).unwrap(), SERVER);
     // Nothing in ACM yet: a new certificate.
     assert_eq!(
         vpn::find_existing_certificate(&c, &first).await.unwrap(),
@@ -294,7 +294,7 @@ async fn endpoint_state_crl_check_and_publish_with_recorded_traffic() {
     pki.revoke(&RevokeTarget::Cn("dev@example.org".into()), None)
         .unwrap();
     let new_crl = pki.crl(&CrlOptions { days: 180 }).unwrap();
-    let old_revoked = vpn::parse_crl(old_crl.as_bytes()).unwrap().revoked;
+    let old_revoked = pki::parse_crl(old_crl.as_bytes()).unwrap().revoked;
     assert_eq!(old_revoked.len(), 1);
     let revoked_dev = new_crl
         .revoked
@@ -352,7 +352,7 @@ async fn endpoint_state_crl_check_and_publish_with_recorded_traffic() {
     let published = vpn::published_crl(&c, ENDPOINT_ID).await.unwrap();
     assert_eq!(published.status.as_deref(), Some("pending"));
     assert_eq!(
-        vpn::compare_crl(published.pem.as_deref(), new_crl.pem.as_bytes()).unwrap(),
+        pki::compare_crl(published.pem.as_deref(), new_crl.pem.as_bytes()).unwrap(),
         CrlComparison::Identical
     );
 

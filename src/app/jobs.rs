@@ -83,7 +83,7 @@ impl JobRow {
         };
         let started = e
             .timestamp()
-            .and_then(|t| SystemTime::try_from(t).ok())
+            .map(SystemTime::from)
             .unwrap_or(SystemTime::UNIX_EPOCH);
         JobRow {
             id: None,
@@ -161,11 +161,12 @@ pub struct Jobs {
 
 impl Default for Jobs {
     fn default() -> Self {
-        let mut list = ListPanel::default();
-        // Newest first.
-        list.sort_reverse = true;
         Jobs {
-            list,
+            // Newest first.
+            list: ListPanel {
+                sort_reverse: true,
+                ..ListPanel::default()
+            },
             next_id: 1,
             purged: HashMap::new(),
         }

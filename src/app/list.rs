@@ -310,7 +310,7 @@ impl Row for QueueRow {
         "Delayed",
         "Dead-letter queue",
         "DLQ of",
-        "Depth over time",
+        "Depth trend",
     ];
 
     fn name(&self) -> &str {

@@ -5,6 +5,7 @@ pub mod confirm;
 pub mod jobs;
 pub mod list;
 pub mod logs;
+pub mod palette;
 pub mod state;
 pub mod text;
 pub mod update;

@@ -46,6 +46,21 @@ impl PanelId {
         }
     }
 
+    /// The panel's section in keymap files (`[panels.<key>]`); stable, since
+    /// users write it.
+    pub fn key(self) -> &'static str {
+        match self {
+            PanelId::Stacks => "stacks",
+            PanelId::Functions => "functions",
+            PanelId::Queues => "queues",
+            PanelId::LogGroups => "log_groups",
+            PanelId::Index => "index",
+            PanelId::Logs => "logs",
+            PanelId::Vpn => "vpn",
+            PanelId::Jobs => "jobs",
+        }
+    }
+
     pub fn index(self) -> usize {
         PanelId::ALL.iter().position(|p| *p == self).unwrap_or(0)
     }

@@ -8,6 +8,7 @@ use ratatui::layout::{Position, Rect};
 use super::action::Action;
 use super::list::ListOps;
 use super::logs::{groups_to_tail, log_action, start_tail};
+use super::palette::palette_matches;
 use super::state::{Overlay, PanelId, Screen, Session, StackDetailView, State, Tone};
 use super::text::{Edit, TextField};
 use crate::aws::{Event, Request, Response};
@@ -127,7 +128,11 @@ impl State {
         {
             return self.filter_key(key);
         }
-        if let Some(action) = self.keymap.action_for(key) {
+        let panel = self
+            .session
+            .as_ref()
+            .filter(|_| self.screen == Screen::Console);
+        if let Some(action) = self.keymap.action_for(panel.map(|s| s.focus), key) {
             self.act(action, now, out);
         }
     }
@@ -761,20 +766,4 @@ pub fn panel_action(panel: PanelId) -> Action {
         PanelId::Vpn => Action::PanelVpn,
         PanelId::Jobs => Action::PanelJobs,
     }
-}
-
-/// The palette's candidates for what was typed: every action whose name or
-/// description contains each typed word, mutating ones left out when read-only.
-pub fn palette_matches(input: &str, read_only: bool) -> Vec<Action> {
-    let words: Vec<String> = input.split_whitespace().map(str::to_lowercase).collect();
-    Action::ALL
-        .iter()
-        .copied()
-        .filter(|a| *a != Action::Palette)
-        .filter(|a| !(read_only && a.is_mutating()))
-        .filter(|a| {
-            let hay = format!("{} {}", a.name(), a.description().to_lowercase());
-            words.iter().all(|w| hay.contains(w.as_str()))
-        })
-        .collect()
 }

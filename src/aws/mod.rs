@@ -7,7 +7,6 @@ pub mod ca;
 pub mod cloudformation;
 pub mod error;
 pub mod lambda;
-pub mod live_tail;
 pub mod logs;
 pub mod opensearch;
 pub mod session;

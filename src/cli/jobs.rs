@@ -77,7 +77,7 @@ pub fn ask(plan: &Plan, c: &Confirmation) -> Result<()> {
     }
     let d = &plan.deployment;
     let named = c.confirm.as_deref() == Some(d.name.as_str());
-    if (c.yes && !d.protected) || (d.protected && named && c.yes) {
+    if c.yes && (!d.protected || named) {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {

@@ -34,7 +34,7 @@ pub enum VpnCommand {
         #[arg(long)]
         force: bool,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Make the VPN server's key and certificate (serverAuth).
     Server {
@@ -49,7 +49,7 @@ pub enum VpnCommand {
         #[arg(long)]
         replace: bool,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Developer: make your key and a certificate request to send to the administrator.
     Request {
@@ -60,7 +60,7 @@ pub enum VpnCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Developer: check that the certificate you got back belongs to your key.
     Import {
@@ -69,7 +69,7 @@ pub enum VpnCommand {
         #[arg(long, value_name = "KEY")]
         key: PathBuf,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Sign a developer's certificate request as a VPN client certificate.
     Sign {
@@ -87,7 +87,7 @@ pub enum VpnCommand {
         #[arg(long, value_name = "N", default_value_t = DEFAULT_CERT_DAYS)]
         days: u32,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Make a key and client certificate on someone's behalf (you then know their key).
     Issue {
@@ -104,7 +104,7 @@ pub enum VpnCommand {
         #[arg(long)]
         replace: bool,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Revoke a certificate (asks first); then regenerate and publish the CRL.
     Revoke {
@@ -116,7 +116,7 @@ pub enum VpnCommand {
         #[arg(long, value_enum)]
         reason: Option<Reason>,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Write a new CRL listing every revoked certificate.
     Crl {
@@ -129,7 +129,7 @@ pub enum VpnCommand {
         #[arg(long, value_name = "N", default_value_t = DEFAULT_CRL_DAYS)]
         days: u32,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Every certificate with its status and days left.
     List {
@@ -139,7 +139,7 @@ pub enum VpnCommand {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Publish to AWS: the server certificate and CA chain to ACM (`--server`)
     /// and/or the CRL to the deployment's Client VPN endpoint (`--crl`, asks
@@ -158,7 +158,7 @@ pub enum VpnCommand {
         #[arg(long)]
         crl: bool,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
         /// On a protected deployment without a terminal: its name, to confirm
         /// this command is meant for it.
         #[arg(long = "confirm", value_name = "NAME")]
@@ -178,7 +178,7 @@ pub enum VpnCommand {
         #[arg(long)]
         split_tunnel: bool,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Check an existing (easy-rsa) PKI and report what was found.
     Adopt {
@@ -188,7 +188,7 @@ pub enum VpnCommand {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
 }
 
@@ -200,7 +200,7 @@ pub struct PkiDir {
 }
 
 #[derive(Debug, Args)]
-pub struct Confirm {
+pub struct ConfirmArgs {
     /// Answer yes to every confirmation (needed when stdin is not a terminal).
     #[arg(long)]
     yes: bool,

@@ -119,7 +119,7 @@ pub fn draw(
             ]
         })
         .widths(vec![
-            Constraint::Fill(1),
+            Constraint::Fill(2),
             Constraint::Length(7),
             Constraint::Length(9),
             Constraint::Length(7),
@@ -172,7 +172,7 @@ pub fn draw(
 }
 
 /// Refreshes a queue's sparkline shows.
-const SPARK_WIDTH: usize = 16;
+const SPARK_WIDTH: usize = 11;
 
 /// The last `width` depths as bars, scaled to the largest of them; a queue
 /// that stayed empty is a flat line.
