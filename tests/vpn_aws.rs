@@ -649,7 +649,22 @@ vpn_pki = "{}"
         ),
     )
     .unwrap();
-    let args = ["--deployment", "dev", "vpn", "publish", "--server", SERVER];
+    // An import changes AWS: without a terminal it needs --yes, and asks nothing of ACM first.
+    let refused = opsdeck(
+        &config,
+        &["--deployment", "dev", "vpn", "publish", "--server", SERVER],
+    );
+    let stderr = one_line_refusal(&refused);
+    assert!(stderr.contains("--yes"), "{stderr}");
+    let args = [
+        "--deployment",
+        "dev",
+        "vpn",
+        "publish",
+        "--server",
+        SERVER,
+        "--yes",
+    ];
     let first = opsdeck(&config, &args);
     assert!(first.status.success(), "{first:?}");
     let first = String::from_utf8_lossy(&first.stdout).to_string();

@@ -2,6 +2,8 @@
 //! holds the plan and nothing of any panel; on a protected deployment the
 //! user types the deployment's name.
 
+use std::time::Instant;
+
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::state::{Overlay, State};
@@ -33,7 +35,7 @@ impl ConfirmDialog {
 impl State {
     /// `y` (or the typed deployment name and Enter) goes ahead; Esc (or `n`)
     /// cancels. Enter alone never confirms a plain dialog.
-    pub(super) fn confirm_key(&mut self, key: KeyEvent, out: &mut Vec<Command>) {
+    pub(super) fn confirm_key(&mut self, key: KeyEvent, now: Instant, out: &mut Vec<Command>) {
         let Some(Overlay::Confirm(c)) = self.overlay.as_mut() else {
             return;
         };
@@ -63,6 +65,6 @@ impl State {
         let Some(Overlay::Confirm(c)) = self.overlay.take() else {
             return;
         };
-        self.start_job(*c.plan, out);
+        self.start_job(*c.plan, now, out);
     }
 }

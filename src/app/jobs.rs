@@ -135,7 +135,10 @@ impl Row for JobRow {
             4 => self.target.cmp(&other.target),
             5 => self.status().cmp(other.status()),
             7 => self.took.cmp(&other.took),
-            _ => self.started.cmp(&other.started),
+            _ => self
+                .started
+                .cmp(&other.started)
+                .then(self.id.cmp(&other.id)),
         }
     }
 }
@@ -183,9 +186,7 @@ impl Jobs {
     }
 
     fn insert(&mut self, rows: impl IntoIterator<Item = JobRow>) {
-        let mut all = std::mem::take(&mut self.list.rows);
-        all.extend(rows);
-        self.list.set_rows(all);
+        self.list.extend_rows(rows);
     }
 
     pub fn running(&self) -> usize {
@@ -204,7 +205,12 @@ fn panel_of_op(op: &Op) -> PanelId {
 impl State {
     /// The one way a plan goes on: confirmed changes open the confirm
     /// dialog; the rest start at once (read-only refusing changes).
-    pub(super) fn propose(&mut self, plan: Result<Plan, String>, out: &mut Vec<Command>) {
+    pub(super) fn propose(
+        &mut self,
+        plan: Result<Plan, String>,
+        now: Instant,
+        out: &mut Vec<Command>,
+    ) {
         match plan {
             Err(why) => self.warn(why),
             Ok(plan) if plan.effect == Effect::Confirmed => {
@@ -212,12 +218,12 @@ impl State {
                     super::confirm::ConfirmDialog::new(plan),
                 )));
             }
-            Ok(plan) => self.start_job(plan, out),
+            Ok(plan) => self.start_job(plan, now, out),
         }
     }
 
     /// Starts a job (after its confirm, if it needed one).
-    pub(super) fn start_job(&mut self, plan: Plan, out: &mut Vec<Command>) {
+    pub(super) fn start_job(&mut self, plan: Plan, now: Instant, out: &mut Vec<Command>) {
         if plan.effect.is_mutating() && plan.deployment.read_only {
             // The allowlist holds here too, whatever asked; the runner checks again.
             self.warn(format!(
@@ -240,7 +246,7 @@ impl State {
             action: plan.action.to_string(),
             target: plan.target.clone(),
             started: SystemTime::now(),
-            started_at: Some(Instant::now()),
+            started_at: Some(now),
             took: None,
             progress: Progress {
                 phase: "starting".into(),
@@ -309,6 +315,10 @@ impl State {
             format!("#{} {} {}", e.id, row.action, row.deployment),
         );
         let ok = outcome.is_ok();
+        if self.message.as_ref().is_some_and(|m| m.tone == Tone::Info) {
+            // The toast supersedes "job #n … started".
+            self.message = None;
+        }
         self.toasts.push(Toast {
             text: format!("{label}: {}", outcome.message()),
             tone: if ok { Tone::Info } else { Tone::Error },

@@ -133,6 +133,13 @@ impl<T: Row> ListPanel<T> {
         self.rebuild(keep.as_deref());
     }
 
+    /// Adds rows, keeping the selection on the row it was on.
+    pub fn extend_rows(&mut self, more: impl IntoIterator<Item = T>) {
+        let keep = self.selected_row().map(|r| r.name().to_string());
+        self.rows.extend(more);
+        self.rebuild(keep.as_deref());
+    }
+
     pub fn set_filter(&mut self, filter: String) {
         let keep = self.selected_row().map(|r| r.name().to_string());
         self.filter = filter;

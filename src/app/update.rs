@@ -115,7 +115,7 @@ impl State {
             return self.palette_key(key, now, out);
         }
         if let Some(Overlay::Confirm(_)) = self.overlay {
-            return self.confirm_key(key, out);
+            return self.confirm_key(key, now, out);
         }
         let prompting = self.screen == Screen::Console
             && self.session.as_ref().is_some_and(|s| {
@@ -388,7 +388,7 @@ impl State {
             // Every change is planned from where the user is, then proposed:
             // confirmed ones open the one dialog, nothing is sent before its yes.
             if let Some(plan) = self.plan(action, std::time::SystemTime::now()) {
-                self.propose(plan, out);
+                self.propose(plan, now, out);
             }
             return;
         }

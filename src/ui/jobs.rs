@@ -84,12 +84,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, clock: Clock) -> Optio
     })
     .widths(vec![
         Constraint::Length(9),
-        Constraint::Length(8),
-        Constraint::Length(12),
-        Constraint::Length(16),
-        Constraint::Fill(2),
+        Constraint::Length(5),
         Constraint::Length(11),
+        Constraint::Length(16),
         Constraint::Fill(1),
+        Constraint::Length(11),
+        Constraint::Length(16),
         Constraint::Length(8),
     ]);
     Some(widgets::table(
@@ -141,7 +141,7 @@ pub fn output(frame: &mut Frame, state: &State, key: &str, scroll: usize, clock:
     frame.render_widget(block, area);
     let mut lines = vec![Line::from(vec![
         Span::styled("started ", t.style(Slot::Muted)),
-        Span::styled(utc(Some(r.started)), t.style(Slot::Text)),
+        Span::styled(ago_since(Some(r.started), clock.wall), t.style(Slot::Text)),
         Span::styled(
             r.elapsed(clock.now)
                 .map_or(String::new(), |d| format!("  · took {}", took(d))),
@@ -194,7 +194,7 @@ pub fn output(frame: &mut Frame, state: &State, key: &str, scroll: usize, clock:
 fn peek_lines<'a>(lines: &mut Vec<Line<'a>>, t: &Theme, queue: &str, messages: &[PeekedMessage]) {
     lines.push(Line::styled(
         format!(
-            "This peek was a receive: it raised the receive count of each message below, and on a queue with a redrive policy a message at its maxReceiveCount moves to the dead-letter queue ({queue})."
+            "This peek at {queue} was a receive: it raised the receive count of each message below; where the queue has a redrive policy, a message at its maxReceiveCount moves to its dead-letter queue."
         ),
         t.style(Slot::Warning),
     ));

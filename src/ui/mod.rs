@@ -57,7 +57,10 @@ pub fn draw(frame: &mut Frame, state: &State, clock: Clock) -> Hitmap {
         }
     }
     widgets::status_line(frame, status, state);
-    jobs::toasts(frame, body, state);
+    // Toasts stay out of the way of a dialog.
+    if state.overlay.is_none() {
+        jobs::toasts(frame, body, state);
+    }
     match &state.overlay {
         Some(Overlay::Job { key, scroll }) => jobs::output(frame, state, key, *scroll, clock),
         _ => overlays::draw(frame, state),
