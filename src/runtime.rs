@@ -27,17 +27,28 @@ pub struct Runtime {
     events_tx: mpsc::Sender<aws::Event>,
     events_rx: mpsc::Receiver<aws::Event>,
     hits: Hitmap,
+    /// The fleet overview's fetches: one task per deployment, apart from the
+    /// connected deployment's worker, the newest replacing an older one.
+    fleet: aws::fleet::Fleet,
+    fleet_tasks: std::collections::HashMap<String, tokio::task::AbortHandle>,
+    fleet_tx: mpsc::Sender<aws::fleet::Answer>,
+    fleet_rx: mpsc::Receiver<aws::fleet::Answer>,
 }
 
 impl Runtime {
     pub fn new(state: State) -> Self {
         let (events_tx, events_rx) = mpsc::channel(EVENTS);
+        let (fleet_tx, fleet_rx) = mpsc::channel(EVENTS);
         Runtime {
             state,
             worker: None,
             events_tx,
             events_rx,
             hits: Hitmap::default(),
+            fleet: aws::fleet::Fleet::default(),
+            fleet_tasks: Default::default(),
+            fleet_tx,
+            fleet_rx,
         }
     }
 
@@ -77,6 +88,13 @@ impl Runtime {
                         .state
                         .warn(format!("could not save to {}: {e}", path.display())),
                 },
+                Command::FetchFleet { deployment, tag } => {
+                    let name = deployment.name.clone();
+                    let task = self.fleet.spawn(*deployment, tag, self.fleet_tx.clone());
+                    if let Some(old) = self.fleet_tasks.insert(name, task) {
+                        old.abort();
+                    }
+                }
                 Command::Send(request) => {
                     let sent = self
                         .worker
@@ -163,6 +181,10 @@ impl Runtime {
                     self.handle(Msg::Aws(ev));
                     dirty = true;
                 }
+                Some(a) = self.fleet_rx.recv() => {
+                    self.handle(Msg::Fleet(a));
+                    dirty = true;
+                }
                 _ = sleep => {
                     if !dirty {
                         self.handle(Msg::Tick);
@@ -180,6 +202,10 @@ impl Runtime {
             // coalesced by the frame deadline instead.)
             while let Ok(ev) = self.events_rx.try_recv() {
                 self.handle(Msg::Aws(ev));
+                dirty = true;
+            }
+            while let Ok(a) = self.fleet_rx.try_recv() {
+                self.handle(Msg::Fleet(a));
                 dirty = true;
             }
         }

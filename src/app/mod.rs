@@ -1,6 +1,7 @@
 //! Application state, actions and the update function: no I/O here.
 
 pub mod action;
+pub mod fleet;
 pub mod list;
 pub mod logs;
 pub mod state;

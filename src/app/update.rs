@@ -27,6 +27,11 @@ pub enum Command {
         path: std::path::PathBuf,
         contents: String,
     },
+    /// Fetch one deployment's health for the fleet overview.
+    FetchFleet {
+        deployment: Box<Deployment>,
+        tag: u64,
+    },
 }
 
 /// Input to [`State::update`].
@@ -36,6 +41,7 @@ pub enum Msg {
     Mouse(MouseEvent),
     Action(Action),
     Aws(Event),
+    Fleet(crate::aws::fleet::Answer),
     /// Time passed: auto-refresh what is due.
     Tick,
 }
@@ -59,6 +65,9 @@ impl State {
             Msg::Mouse(m) => self.mouse(m, now, hits, &mut out),
             Msg::Action(a) => self.act(a, now, &mut out),
             Msg::Aws(e) => self.aws_event(e, now, &mut out),
+            Msg::Fleet(a) => {
+                self.fleet.apply(a, &self.deployments, now, &mut out);
+            }
             Msg::Tick => {}
         }
         self.refresh_due(now, &mut out);
@@ -68,6 +77,9 @@ impl State {
     /// When the loop must wake even if nothing happens: the next automatic
     /// refresh, or the next change of an "updated … ago" label.
     pub fn next_wake(&self, now: Instant) -> Option<Instant> {
+        if self.screen == Screen::Picker {
+            return self.fleet.next_due(self.refresh_interval, now);
+        }
         let s = self
             .session
             .as_ref()
@@ -224,13 +236,15 @@ impl State {
     }
 
     fn picker_action(&mut self, action: Action, now: Instant, out: &mut Vec<Command>) {
-        let n = self.deployments.len();
-        let last = n.saturating_sub(1);
+        let step = |d| self.fleet.step(self.picker, d);
         match action {
-            Action::Up => self.picker = self.picker.saturating_sub(1),
-            Action::Down => self.picker = (self.picker + 1).min(last),
-            Action::Top | Action::PageUp => self.picker = 0,
-            Action::Bottom | Action::PageDown => self.picker = last,
+            Action::Up => self.picker = step(-1),
+            Action::Down => self.picker = step(1),
+            Action::Top | Action::PageUp => self.picker = step(isize::MIN / 2),
+            Action::Bottom | Action::PageDown => self.picker = step(isize::MAX / 2),
+            Action::Refresh | Action::RefreshAll => self.refresh_fleet(now, out),
+            Action::OpenErrors => self.open_errors(now, out),
+            Action::OpenDlqs => self.open_dlqs(now, out),
             Action::Open => {
                 if let Some(d) = self.deployments.get(self.picker).cloned() {
                     self.connect(d, now, out);
@@ -263,7 +277,7 @@ impl State {
         Ok(out)
     }
 
-    fn connect(&mut self, deployment: Deployment, now: Instant, out: &mut Vec<Command>) {
+    pub(super) fn connect(&mut self, deployment: Deployment, now: Instant, out: &mut Vec<Command>) {
         let same = self
             .session
             .as_ref()
@@ -447,7 +461,8 @@ impl State {
                 let row = usize::from(m.row - list.y);
                 let height = self.list_height;
                 if self.screen == Screen::Picker {
-                    self.picker = row.min(self.deployments.len().saturating_sub(1));
+                    let last = self.fleet.order.len().saturating_sub(1);
+                    self.picker = self.fleet.order.get(row.min(last)).copied().unwrap_or(0);
                     return;
                 }
                 let Some(s) = self.session.as_mut().filter(|s| s.detail.is_none()) else {
@@ -584,8 +599,8 @@ impl State {
 
     /// Refreshes the focused panel when its interval has passed.
     fn refresh_due(&mut self, now: Instant, out: &mut Vec<Command>) {
-        if self.screen != Screen::Console {
-            return;
+        if self.screen == Screen::Picker {
+            return self.fleet_due(now, out);
         }
         let Some(interval) = self.refresh_interval else {
             return;
@@ -737,7 +752,7 @@ fn groups_to_tail(s: &Session) -> Vec<String> {
 
 /// Replaces the session's tail with a new one.
 #[allow(clippy::too_many_arguments)]
-fn start_tail(
+pub(super) fn start_tail(
     s: &mut Session,
     id: u64,
     groups: Vec<String>,
@@ -875,6 +890,7 @@ fn log_action(
         Action::ToggleWrap => v.wrap = !v.wrap,
         Action::ToggleUtc => v.utc = !v.utc,
         Action::ToggleStream => v.show_stream = !v.show_stream,
+        Action::LogLevel => v.cycle_level(height),
         Action::Open if v.detail.is_some() => v.detail = None,
         Action::Open => v.detail = (!v.store.is_empty()).then_some(v.cursor),
         Action::Back if v.detail.is_some() => v.detail = None,
