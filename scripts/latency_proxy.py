@@ -24,6 +24,18 @@ import socket
 import sys
 
 
+# asyncio keeps only weak references to tasks; these keep each sender alive
+# until it has written everything (else one can vanish mid-connection).
+_tasks = set()
+
+
+def spawn(coro):
+    task = asyncio.create_task(coro)
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+    return task
+
+
 def loopback(host):
     """True when every address `host` resolves to is a loopback address."""
     try:
@@ -54,7 +66,7 @@ async def pipe(reader, writer, delay):
             except OSError:
                 pass
 
-    sender = asyncio.create_task(send())
+    sender = spawn(send())
     try:
         while True:
             data = await reader.read(65536)
