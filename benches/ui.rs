@@ -166,10 +166,10 @@ fn fleet_frame(c: &mut Criterion) {
     use opsdeck::aws::fleet::{Answer, Report};
     use opsdeck::model::fleet::*;
     let mut text = String::new();
-    for i in 0..50 {
+    for i in 0..50u32 {
         text.push_str(&format!(
             "[[deployment]]\nname = \"env{i:02}\"\nregion = \"us-east-1\"\nprotected = {}\n",
-            i % 10 == 0
+            i.is_multiple_of(10)
         ));
     }
     let (config, _) = opsdeck::config::Config::parse(&text, Path::new("fleet.toml"));
@@ -186,7 +186,7 @@ fn fleet_frame(c: &mut Criterion) {
             continue;
         };
         let i: usize = deployment.name[3..].parse().unwrap();
-        let sick = i % 3 == 0;
+        let sick = i.is_multiple_of(3);
         let cells = [
             CellUpdate::Identity(Cell::Ready(opsdeck::model::Identity {
                 account: format!("{:012}", 100_000 + i),

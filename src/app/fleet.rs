@@ -159,6 +159,11 @@ impl Overview {
         self.order.iter().position(|&r| r == i).unwrap_or(0)
     }
 
+    /// The first row on screen when `height` rows fit and row `i` is selected.
+    pub fn first_shown(&self, i: usize, height: usize) -> usize {
+        self.position(i).saturating_sub(height.max(1) - 1)
+    }
+
     /// The row shown `delta` places from row `i`.
     pub fn step(&self, i: usize, delta: isize) -> usize {
         let last = self.order.len().saturating_sub(1);

@@ -462,7 +462,9 @@ impl State {
                 let height = self.list_height;
                 if self.screen == Screen::Picker {
                     let last = self.fleet.order.len().saturating_sub(1);
-                    self.picker = self.fleet.order.get(row.min(last)).copied().unwrap_or(0);
+                    let first = self.fleet.first_shown(self.picker, height);
+                    let at = (first + row).min(last);
+                    self.picker = self.fleet.order.get(at).copied().unwrap_or(0);
                     return;
                 }
                 let Some(s) = self.session.as_mut().filter(|s| s.detail.is_none()) else {

@@ -33,7 +33,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) -> Rect {
     let selected = fleet.position(state.picker);
     // Only the rows that fit are built: 50 deployments cost what 20 do.
     let height = usize::from(table_area.height.saturating_sub(1)).max(1);
-    let first = selected.saturating_sub(height - 1);
+    let first = fleet.first_shown(state.picker, height);
     let rows = fleet
         .order
         .iter()
