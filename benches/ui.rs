@@ -160,5 +160,93 @@ fn filter_keystroke(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, first_frame, panel_frames, filter_keystroke);
+/// The fleet overview with 50 deployments, every cell answered (a third of
+/// them needing attention), at 200×50: the frame the on-call engineer waits on.
+fn fleet_frame(c: &mut Criterion) {
+    use opsdeck::aws::fleet::{Answer, Report};
+    use opsdeck::model::fleet::*;
+    let mut text = String::new();
+    for i in 0..50u32 {
+        text.push_str(&format!(
+            "[[deployment]]\nname = \"env{i:02}\"\nregion = \"us-east-1\"\nprotected = {}\n",
+            i.is_multiple_of(10)
+        ));
+    }
+    let (config, _) = opsdeck::config::Config::parse(&text, Path::new("fleet.toml"));
+    let mut state = State::new(config::Loaded {
+        config,
+        theme: config::theme::load("default", None).0,
+        keymap: config::keymap::load("default", None).0,
+        diagnostics: vec![],
+    });
+    let now = Instant::now();
+    let commands = state.update(Msg::Tick, now, &Hitmap::default());
+    for c in commands {
+        let opsdeck::app::Command::FetchFleet { deployment, tag } = c else {
+            continue;
+        };
+        let i: usize = deployment.name[3..].parse().unwrap();
+        let sick = i.is_multiple_of(3);
+        let cells = [
+            CellUpdate::Identity(Cell::Ready(opsdeck::model::Identity {
+                account: format!("{:012}", 100_000 + i),
+                arn: "arn".into(),
+            })),
+            CellUpdate::Stacks(Cell::Ready(StacksHealth {
+                total: 12,
+                failed: u64::from(sick),
+                ..Default::default()
+            })),
+            CellUpdate::Functions(Cell::Ready(FunctionsHealth {
+                total: 20,
+                disabled: vec![],
+            })),
+            CellUpdate::Queues(Cell::Ready(QueuesHealth {
+                visible: 1000,
+                dlq_messages: if sick { 7 } else { 0 },
+                dlqs: vec![],
+            })),
+            CellUpdate::Errors(Cell::Ready(ErrorsHealth {
+                count: if sick { 1000 } else { 0 },
+                capped: sick,
+                groups: vec![],
+            })),
+            CellUpdate::Index(Cell::Ready(IndexHealth {
+                domain: "x".into(),
+                state: "active".into(),
+                cluster_status: None,
+            })),
+            CellUpdate::Vpn(Cell::Ready(VpnHealth {
+                crl_days_left: Some(90),
+            })),
+        ];
+        for update in cells.into_iter().map(Report::Cell).chain([Report::Done]) {
+            let answer = Answer {
+                deployment: deployment.name.clone(),
+                tag,
+                report: update,
+            };
+            state.update(Msg::Fleet(answer), now, &Hitmap::default());
+        }
+    }
+    assert!(state.fleet.completed.is_some());
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    c.bench_function("fleet_overview_frame_50_deployments_200x50", |b| {
+        b.iter(|| {
+            terminal
+                .draw(|f| {
+                    ui::draw(f, &state, Clock::now());
+                })
+                .unwrap();
+        })
+    });
+}
+
+criterion_group!(
+    benches,
+    first_frame,
+    panel_frames,
+    filter_keystroke,
+    fleet_frame
+);
 criterion_main!(benches);

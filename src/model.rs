@@ -5,6 +5,8 @@
 
 use std::time::SystemTime;
 
+pub mod fleet;
+
 /// Who the credentials of a deployment belong to (STS GetCallerIdentity).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {

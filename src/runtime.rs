@@ -34,6 +34,12 @@ pub struct Runtime {
     runner: Runner,
     jobs_rx: mpsc::Receiver<JobEvent>,
     hits: Hitmap,
+    /// The fleet overview's fetches: one task per deployment, apart from the
+    /// connected deployment's worker, the newest replacing an older one.
+    fleet: aws::fleet::Fleet,
+    fleet_tasks: std::collections::HashMap<String, tokio::task::AbortHandle>,
+    fleet_tx: mpsc::Sender<aws::fleet::Answer>,
+    fleet_rx: mpsc::Receiver<aws::fleet::Answer>,
 }
 
 impl Runtime {
@@ -44,6 +50,7 @@ impl Runtime {
     pub fn with_audit(state: State, audit: AuditLog) -> Self {
         let (events_tx, events_rx) = mpsc::channel(EVENTS);
         let (jobs_tx, jobs_rx) = mpsc::channel(EVENTS);
+        let (fleet_tx, fleet_rx) = mpsc::channel(EVENTS);
         Runtime {
             state,
             worker: None,
@@ -52,6 +59,10 @@ impl Runtime {
             runner: Runner::new(audit, jobs_tx),
             jobs_rx,
             hits: Hitmap::default(),
+            fleet: aws::fleet::Fleet::default(),
+            fleet_tasks: Default::default(),
+            fleet_tx,
+            fleet_rx,
         }
     }
 
@@ -98,6 +109,13 @@ impl Runtime {
                 Command::CancelJob(id) => {
                     if !self.runner.cancel(id) {
                         tracing::debug!(id, "cancel for a job that is not running");
+                    }
+                }
+                Command::FetchFleet { deployment, tag } => {
+                    let name = deployment.name.clone();
+                    let task = self.fleet.spawn(*deployment, tag, self.fleet_tx.clone());
+                    if let Some(old) = self.fleet_tasks.insert(name, task) {
+                        old.abort();
                     }
                 }
                 Command::Send(request) => {
@@ -204,6 +222,10 @@ impl Runtime {
                     }
                     dirty = true;
                 }
+                Some(a) = self.fleet_rx.recv() => {
+                    self.handle(Msg::Fleet(a));
+                    dirty = true;
+                }
                 _ = sleep => {
                     if !dirty {
                         self.handle(Msg::Tick);
@@ -225,6 +247,10 @@ impl Runtime {
             }
             while let Ok(ev) = self.jobs_rx.try_recv() {
                 self.handle(Msg::Job(ev));
+                dirty = true;
+            }
+            while let Ok(a) = self.fleet_rx.try_recv() {
+                self.handle(Msg::Fleet(a));
                 dirty = true;
             }
         }

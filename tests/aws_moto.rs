@@ -73,11 +73,12 @@ async fn every_panel_fetches_the_seeded_dev_deployment() {
                 Concurrency::Reserved(10)
             ),
             ("dev-notifier", Some(256), Some(60), Concurrency::Unreserved),
+            // Only the sandbox's troubled prod has it switched off.
             (
                 "dev-reindexer",
                 Some(1024),
                 Some(900),
-                Concurrency::Disabled
+                Concurrency::Unreserved
             ),
         ]
     );
@@ -100,7 +101,8 @@ async fn every_panel_fetches_the_seeded_dev_deployment() {
         Some("dev-notifications-dlq")
     );
     assert_eq!(q("dev-notifications-dlq").dlq_of, ["dev-notifications"]);
-    assert_eq!(q("dev-notifications-dlq").visible, Some(3));
+    // Only the sandbox's troubled prod has messages in a DLQ.
+    assert_eq!(q("dev-notifications-dlq").visible, Some(0));
     assert_eq!(q("dev-indexer-tasks").visible, Some(120));
     assert!(q("dev-bucket-events").dead_letter_queue.is_none());
 

@@ -203,13 +203,12 @@ fn pick_dev_and_visit_every_panel() {
         ],
     );
 
-    t.wait_for(&[
-        "Deployments",
-        "dev",
-        "prod",
-        "protected",
-        "(sandbox credentials)",
-    ]);
+    // The first screen is the fleet: both verdicts, prod (needing attention) first.
+    let s = t.wait_for(&["Deployments", "attention", " ok ", "every cell is fine"]);
+    let prod = s.find("│prod ").expect("prod row");
+    let dev = s.find("│dev ").expect("dev row");
+    assert!(prod < dev, "worst first:\n{s}");
+    // The cursor stays on dev, the first deployment of the config.
     t.keys(&["Enter"]);
     // Header: account and caller ARN from STS.
     t.wait_for(&[
@@ -225,7 +224,6 @@ fn pick_dev_and_visit_every_panel() {
     t.wait_for(&[
         "Functions (4)",
         "dev-reindexer",
-        "disabled (0)",
         "enabled (10 reserved)",
         "python3.12",
         "1024 MB",
@@ -293,8 +291,11 @@ fn pick_dev_and_visit_every_panel() {
     t.wait_for(&["Log groups (4)"]);
 
     // Switching is one key away; prod is visibly protected.
-    t.keys(&["d", "j", "Enter"]);
+    t.keys(&["d", "k", "Enter"]);
     t.wait_for(&["prod", "PROTECTED", "us-west-2", "prod-core"]);
+    // prod is the sandbox's troubled deployment: its function switched off.
+    t.keys(&["2"]);
+    t.wait_for(&["prod-reindexer", "disabled (0)"]);
 
     t.keys(&["q"]);
     assert_eq!(t.wait_exit(), "0", "exit status");

@@ -89,6 +89,9 @@ actions! {
     SortNext => "sort_next", Read, "Sort by the next column";
     SortReverse => "sort_reverse", Read, "Reverse the sort order";
     Problems => "problems", Read, "Show configuration problems";
+    OpenErrors => "open_errors", Read, "Fleet: open the selected deployment's recent ERROR lines";
+    OpenDlqs => "open_dlqs", Read, "Fleet: open the selected deployment's dead-letter queues";
+    LogLevel => "log_level", Read, "Show all log lines, WARN and worse, or ERROR and worse";
 }
 
 impl Action {

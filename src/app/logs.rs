@@ -11,6 +11,7 @@ use crate::aws::Request;
 
 use crate::aws::tail::{TailStatus, TailUpdate};
 use crate::logs::LogStore;
+use crate::logs::line::Level;
 use crate::model::Problem;
 
 /// What the log view's text box is asking for.
@@ -89,6 +90,8 @@ pub struct LogView {
     /// The line shown pretty-printed (JSON), if any.
     pub detail: Option<usize>,
     pub prompt: Option<(Prompt, TextField)>,
+    /// Show only lines of this level or worse (on the buffer; the tail runs on).
+    pub min_level: Option<Level>,
 }
 
 impl LogView {
@@ -122,6 +125,7 @@ impl LogView {
             search: None,
             detail: None,
             prompt: None,
+            min_level: None,
         }
     }
 
@@ -139,7 +143,7 @@ impl LogView {
                 self.top = self.top.saturating_sub(dropped);
                 self.cursor = self.cursor.saturating_sub(dropped);
                 if self.follow {
-                    self.cursor = self.store.len().saturating_sub(1);
+                    self.cursor = self.last_shown();
                 } else {
                     self.unseen += events.len() as u64;
                 }
@@ -206,12 +210,12 @@ impl LogView {
 
     /// Moves the cursor; leaving the bottom pauses, reaching it follows again.
     pub fn move_cursor(&mut self, delta: isize, height: usize) {
-        let target = self.cursor.saturating_add_signed(delta).min(self.last());
+        let target = self.step(self.cursor, delta);
         self.cursor = target;
         if delta < 0 {
             self.follow = false;
         }
-        if self.cursor >= self.last() && delta > 0 {
+        if self.cursor >= self.last_shown() && delta > 0 {
             self.resume();
         }
         self.keep_visible(height);
@@ -220,13 +224,14 @@ impl LogView {
     pub fn resume(&mut self) {
         self.follow = true;
         self.unseen = 0;
-        self.cursor = self.last();
+        self.cursor = self.last_shown();
     }
 
     pub fn pause(&mut self, height: usize) {
         if self.follow {
             self.follow = false;
-            self.top = self.store.len().saturating_sub(height);
+            let back = height.saturating_sub(1) as isize;
+            self.top = self.step(self.last_shown(), -back);
         }
     }
 
@@ -234,9 +239,89 @@ impl LogView {
         let height = height.max(1);
         if self.cursor < self.top {
             self.top = self.cursor;
-        } else if self.cursor >= self.top + height {
-            self.top = self.cursor + 1 - height;
+        } else if self.min_level.is_none() {
+            if self.cursor >= self.top + height {
+                self.top = self.cursor + 1 - height;
+            }
+        } else {
+            // Hidden lines take no room: count the shown ones up to the cursor.
+            let shown = self
+                .store
+                .iter_from(self.top)
+                .take(self.cursor + 1 - self.top)
+                .filter(|l| self.shows(l.level))
+                .count();
+            if shown > height {
+                self.top = self.step(self.cursor, -(height as isize - 1));
+            }
         }
+    }
+
+    /// Whether the level filter lets a line of this level through.
+    pub fn shows(&self, level: Level) -> bool {
+        self.min_level.is_none_or(|min| level >= min)
+    }
+
+    /// The line `delta` shown lines away from `from` (as far as there are).
+    pub fn step(&self, from: usize, delta: isize) -> usize {
+        if self.min_level.is_none() {
+            return from.saturating_add_signed(delta).min(self.last());
+        }
+        let n = delta.unsigned_abs();
+        let found = if delta >= 0 {
+            self.store
+                .iter_from(from + 1)
+                .enumerate()
+                .filter(|(_, l)| self.shows(l.level))
+                .take(n)
+                .last()
+                .map(|(k, _)| from + 1 + k)
+        } else {
+            self.store
+                .iter_back_from(from)
+                .filter(|(_, l)| self.shows(l.level))
+                .take(n)
+                .last()
+                .map(|(i, _)| i)
+        };
+        found.unwrap_or(from)
+    }
+
+    /// The newest line the level filter shows (the newest line without one).
+    pub fn last_shown(&self) -> usize {
+        if self.min_level.is_none() {
+            return self.last();
+        }
+        self.store
+            .iter_back_from(self.store.len())
+            .find(|(_, l)| self.shows(l.level))
+            .map_or(0, |(i, _)| i)
+    }
+
+    /// Cycles the level filter: everything, WARN and worse, ERROR and worse.
+    /// It works on the buffer: the tail keeps running and nothing is refetched.
+    pub fn cycle_level(&mut self, height: usize) {
+        self.min_level = match self.min_level {
+            None => Some(Level::Warn),
+            Some(Level::Warn) => Some(Level::Error),
+            Some(_) => None,
+        };
+        if self.follow {
+            self.cursor = self.last_shown();
+            return;
+        }
+        // Keep the cursor on a shown line: the one before it, else the next.
+        let here = self.store.get(self.cursor).map(|l| l.level);
+        if here.is_some_and(|l| !self.shows(l)) {
+            let back = self.step(self.cursor, -1);
+            self.cursor = if back != self.cursor {
+                back
+            } else {
+                self.step(self.cursor, 1)
+            };
+        }
+        self.top = self.top.min(self.cursor);
+        self.keep_visible(height);
     }
 
     /// The next line matching the search after (or before) the cursor.
@@ -245,12 +330,12 @@ impl LogView {
         if forward {
             self.store
                 .iter_from(self.cursor + 1)
-                .position(|l| re.is_match(l.text))
+                .position(|l| self.shows(l.level) && re.is_match(l.text))
                 .map(|i| self.cursor + 1 + i)
         } else {
             self.store
                 .iter_back_from(self.cursor)
-                .find(|(_, l)| re.is_match(l.text))
+                .find(|(_, l)| self.shows(l.level) && re.is_match(l.text))
                 .map(|(i, _)| i)
         }
     }
@@ -466,6 +551,7 @@ pub(super) fn log_action(
         Action::ToggleWrap => v.wrap = !v.wrap,
         Action::ToggleUtc => v.utc = !v.utc,
         Action::ToggleStream => v.show_stream = !v.show_stream,
+        Action::LogLevel => v.cycle_level(height),
         Action::Open if v.detail.is_some() => v.detail = None,
         Action::Open => v.detail = (!v.store.is_empty()).then_some(v.cursor),
         Action::Back if v.detail.is_some() => v.detail = None,

@@ -280,6 +280,8 @@ pub struct State {
     pub refresh_interval: Option<Duration>,
     pub screen: Screen,
     pub picker: usize,
+    /// The first screen: every deployment's health.
+    pub fleet: super::fleet::Overview,
     pub session: Option<Session>,
     pub next_generation: u64,
     pub overlay: Option<Overlay>,
@@ -317,6 +319,7 @@ impl State {
             ),
         });
         State {
+            fleet: super::fleet::Overview::new(&config.deployments),
             deployments: config.deployments,
             diagnostics,
             keymap,

@@ -42,6 +42,11 @@ pub enum Command {
     },
     /// Ask job `id` to stop at its next safe point.
     CancelJob(u64),
+    /// Fetch one deployment's health for the fleet overview.
+    FetchFleet {
+        deployment: Box<Deployment>,
+        tag: u64,
+    },
 }
 
 /// Input to [`State::update`].
@@ -54,6 +59,7 @@ pub enum Msg {
     Job(JobEvent),
     /// Jobs of earlier runs, read from the audit log at start.
     JobHistory(Vec<crate::jobs::audit::Entry>),
+    Fleet(crate::aws::fleet::Answer),
     /// Time passed: auto-refresh what is due.
     Tick,
 }
@@ -79,6 +85,9 @@ impl State {
             Msg::Aws(e) => self.aws_event(e, now, &mut out),
             Msg::Job(e) => self.job_event(e, now, &mut out),
             Msg::JobHistory(entries) => self.job_history(entries),
+            Msg::Fleet(a) => {
+                self.fleet.apply(a, &self.deployments, now, &mut out);
+            }
             Msg::Tick => {}
         }
         self.expire_toasts(now);
@@ -90,6 +99,10 @@ impl State {
     /// refresh, or the next change of an "updated … ago" label.
     pub fn next_wake(&self, now: Instant) -> Option<Instant> {
         let toast = self.toasts.iter().filter_map(|t| t.until).min();
+        if self.screen == Screen::Picker {
+            let fleet = self.fleet.next_due(self.refresh_interval, now);
+            return [fleet, toast].into_iter().flatten().min();
+        }
         let Some(s) = self
             .session
             .as_ref()
@@ -274,13 +287,15 @@ impl State {
     }
 
     fn picker_action(&mut self, action: Action, now: Instant, out: &mut Vec<Command>) {
-        let n = self.deployments.len();
-        let last = n.saturating_sub(1);
+        let step = |d| self.fleet.step(self.picker, d);
         match action {
-            Action::Up => self.picker = self.picker.saturating_sub(1),
-            Action::Down => self.picker = (self.picker + 1).min(last),
-            Action::Top | Action::PageUp => self.picker = 0,
-            Action::Bottom | Action::PageDown => self.picker = last,
+            Action::Up => self.picker = step(-1),
+            Action::Down => self.picker = step(1),
+            Action::Top | Action::PageUp => self.picker = step(isize::MIN / 2),
+            Action::Bottom | Action::PageDown => self.picker = step(isize::MAX / 2),
+            Action::Refresh | Action::RefreshAll => self.refresh_fleet(now, out),
+            Action::OpenErrors => self.open_errors(now, out),
+            Action::OpenDlqs => self.open_dlqs(now, out),
             Action::Open => {
                 if let Some(d) = self.deployments.get(self.picker).cloned() {
                     self.connect(d, now, out);
@@ -313,7 +328,7 @@ impl State {
         Ok(out)
     }
 
-    fn connect(&mut self, deployment: Deployment, now: Instant, out: &mut Vec<Command>) {
+    pub(super) fn connect(&mut self, deployment: Deployment, now: Instant, out: &mut Vec<Command>) {
         let same = self
             .session
             .as_ref()
@@ -545,7 +560,10 @@ impl State {
                 let row = usize::from(m.row - list.y);
                 let height = self.list_height;
                 if self.screen == Screen::Picker {
-                    self.picker = row.min(self.deployments.len().saturating_sub(1));
+                    let last = self.fleet.order.len().saturating_sub(1);
+                    let first = self.fleet.first_shown(self.picker, height);
+                    let at = (first + row).min(last);
+                    self.picker = self.fleet.order.get(at).copied().unwrap_or(0);
                     return;
                 }
                 if self.session.as_ref().is_none_or(|s| s.detail.is_some()) {
@@ -660,8 +678,8 @@ impl State {
 
     /// Refreshes the focused panel when its interval has passed.
     fn refresh_due(&mut self, now: Instant, out: &mut Vec<Command>) {
-        if self.screen != Screen::Console {
-            return;
+        if self.screen == Screen::Picker {
+            return self.fleet_due(now, out);
         }
         let Some(interval) = self.refresh_interval else {
             return;

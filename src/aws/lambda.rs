@@ -13,9 +13,28 @@ pub async fn functions(
     c: &Clients,
     selector: Option<&Selector>,
 ) -> Result<Vec<FunctionRow>, Problem> {
+    functions_paced(c, selector, None).await
+}
+
+/// [`functions`], each call waiting for `budget` first: the fleet shares one
+/// Lambda budget between deployments of the same account and region.
+pub async fn functions_paced(
+    c: &Clients,
+    selector: Option<&Selector>,
+    budget: Option<&super::tail::Budget>,
+) -> Result<Vec<FunctionRow>, Problem> {
+    let pace = || async {
+        if let Some(b) = budget {
+            b.until_ready().await;
+        }
+    };
     let mut listed = Vec::new();
     let mut pages = c.lambda.list_functions().into_paginator().send();
-    while let Some(page) = pages.next().await {
+    loop {
+        pace().await;
+        let Some(page) = pages.next().await else {
+            break;
+        };
         let page = page.map_err(|e| c.ctx.problem("ListFunctions", &e))?;
         listed.extend(
             page.functions()
@@ -27,6 +46,7 @@ pub async fn functions(
     stream::iter(listed)
         .map(|f| async move {
             let name = f.function_name().unwrap_or_default().to_string();
+            pace().await;
             let reserved = c
                 .lambda
                 .get_function_concurrency()

@@ -6,6 +6,7 @@
 pub mod ca;
 pub mod cloudformation;
 pub mod error;
+pub mod fleet;
 pub mod lambda;
 pub mod logs;
 pub mod opensearch;

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use color_eyre::eyre::{Result, WrapErr, bail};
 
 pub mod audit;
+pub mod fleet;
 pub mod jobs;
 pub mod logs;
 pub mod queues;
@@ -58,6 +59,8 @@ pub enum Command {
     /// The local AWS sandbox (a moto server on this machine).
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// Every deployment's health (or one's, with --deployment), as the overview shows it.
+    Fleet(fleet::FleetArgs),
     /// Log events of a deployment's log groups.
     #[command(subcommand)]
     Logs(logs::LogsCommand),
@@ -172,6 +175,16 @@ fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         Some(Command::Vpn(cmd)) => {
             let loaded = load(&cli);
             vpn::run(cmd, false, &loaded, cli.deployment.as_deref(), &runtime)
+        }
+        Some(Command::Fleet(args)) => {
+            let loaded = load(&cli);
+            if loaded.has_errors() {
+                for d in &loaded.diagnostics {
+                    eprintln!("{d}");
+                }
+                bail!("the config has errors");
+            }
+            runtime.block_on(fleet::run(args, &loaded.config, cli.deployment.as_deref()))
         }
         Some(Command::Logs(cmd)) => {
             let loaded = load_or_bail(&cli)?;

@@ -1,13 +1,39 @@
 //! Realistic Lambda log lines: START/END/REPORT around JSON and plain
 //! application lines at INFO, WARN and ERROR.
 
+/// How often an invocation's application lines are errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Errors {
+    /// Now and then (about 6 % of application lines), as a busy service.
+    Sometimes,
+    /// Never: a quiet, healthy deployment.
+    Never,
+    /// The invocation fails: one of its lines is an ERROR.
+    Always,
+}
+
 /// One Lambda invocation's log lines, in order.
 pub fn invocation(rng: &mut fastrand::Rng, function: &str) -> Vec<String> {
+    invocation_with(rng, function, Errors::Sometimes)
+}
+
+/// [`invocation`], with a say in how many of its lines are errors.
+pub fn invocation_with(rng: &mut fastrand::Rng, function: &str, errors: Errors) -> Vec<String> {
     let request_id = uuid_like(rng);
     let mut lines = vec![format!("START RequestId: {request_id} Version: $LATEST")];
     let n = rng.usize(1..5);
     for _ in 0..n {
-        lines.push(app_line(rng, function, &request_id));
+        lines.push(app_line(
+            rng,
+            function,
+            &request_id,
+            errors != Errors::Never,
+        ));
+    }
+    if errors == Errors::Always {
+        lines.push(format!(
+            "[ERROR]\t{request_id}\tUnhandled exception while processing notification"
+        ));
     }
     let duration = rng.f64() * 900.0 + 3.0;
     let billed = duration.ceil() as u64;
@@ -20,10 +46,11 @@ pub fn invocation(rng: &mut fastrand::Rng, function: &str) -> Vec<String> {
     lines
 }
 
-fn app_line(rng: &mut fastrand::Rng, function: &str, request_id: &str) -> String {
+fn app_line(rng: &mut fastrand::Rng, function: &str, request_id: &str, errors: bool) -> String {
     let roll = rng.u32(0..100);
     let (level, json) = match roll {
-        0..6 => ("ERROR", rng.bool()),
+        0..6 if errors => ("ERROR", rng.bool()),
+        0..6 => ("WARN", rng.bool()),
         6..18 => ("WARN", rng.bool()),
         18..30 => ("DEBUG", true),
         _ => ("INFO", rng.bool()),
@@ -115,5 +142,21 @@ mod tests {
         assert!(lines[lines.len() - 2].starts_with("END RequestId: "));
         assert!(lines[lines.len() - 1].starts_with("REPORT RequestId: "));
         assert!(lines.len() >= 4);
+    }
+
+    #[test]
+    fn a_quiet_deployment_logs_no_errors_and_a_failing_invocation_does() {
+        use crate::logs::line::{Level, classify};
+        let mut rng = fastrand::Rng::with_seed(7);
+        let level = |lines: Vec<String>| lines.iter().map(|l| classify(l).1).max();
+        for _ in 0..200 {
+            assert!(
+                level(invocation_with(&mut rng, "dev-api", Errors::Never)) < Some(Level::Error)
+            );
+            assert_eq!(
+                level(invocation_with(&mut rng, "prod-api", Errors::Always)),
+                Some(Level::Error)
+            );
+        }
     }
 }

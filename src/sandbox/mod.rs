@@ -32,6 +32,24 @@ pub const FUNCTIONS: &[(&str, i32, i32, Option<i32>)] = &[
     ("reindexer", 1024, 900, Some(0)),
 ];
 
+/// The deployment the sandbox makes sick: messages in a dead-letter queue,
+/// a function switched off, and ERROR lines in its recent logs. The others
+/// are quiet, so the demo's first screen shows both verdicts.
+pub const TROUBLED: &str = "prod";
+
+fn troubled(env: &str) -> bool {
+    env == TROUBLED
+}
+
+/// How often a deployment's generated log lines are errors.
+fn errors_of(env: &str) -> lines::Errors {
+    if troubled(env) {
+        lines::Errors::Sometimes
+    } else {
+        lines::Errors::Never
+    }
+}
+
 /// A queue the sandbox creates: suffix, messages to leave visible, in flight, delayed.
 const QUEUES: &[(&str, usize, usize, usize)] = &[
     ("notifications", 25, 4, 2),
@@ -351,11 +369,16 @@ async fn seed_functions(c: &Clients, env: &str, role_arn: &str) -> Result<()> {
                 .await
                 .wrap_err_with(|| format!("creating function {name}"))?;
         }
+        // Only the troubled deployment has a function switched off.
+        let reserved = match reserved {
+            Some(0) if !troubled(env) => None,
+            r => *r,
+        };
         if let Some(n) = reserved {
             c.lambda
                 .put_function_concurrency()
                 .function_name(&name)
-                .reserved_concurrent_executions(*n)
+                .reserved_concurrent_executions(n)
                 .send()
                 .await
                 .wrap_err_with(|| format!("reserving concurrency of {name}"))?;
@@ -410,6 +433,12 @@ async fn seed_queues(c: &Clients, env: &str) -> Result<()> {
         if total > 0 {
             continue;
         }
+        // Only the troubled deployment has messages in a dead-letter queue.
+        let visible = if suffix.ends_with("-dlq") && !troubled(env) {
+            0
+        } else {
+            *visible
+        };
         for i in 0..(visible + in_flight) {
             let body = serde_json::json!({ "kind": suffix, "seq": i, "bundle": format!("{:08x}", i * 7919) });
             c.sqs
@@ -479,9 +508,10 @@ async fn seed_logs(c: &Clients, env: &str) -> Result<usize> {
         let mut events = Vec::new();
         for i in 0..invocations {
             let t = start + (end - start) * i / invocations;
-            for (j, line) in lines::invocation(&mut rng, &format!("{env}-{suffix}"))
-                .into_iter()
-                .enumerate()
+            for (j, line) in
+                lines::invocation_with(&mut rng, &format!("{env}-{suffix}"), errors_of(env))
+                    .into_iter()
+                    .enumerate()
             {
                 events.push(
                     InputLogEvent::builder()
@@ -490,6 +520,23 @@ async fn seed_logs(c: &Clients, env: &str) -> Result<usize> {
                         .build()?,
                 );
             }
+        }
+        if troubled(env) {
+            // A failed invocation a minute ago: errors in the last 15 minutes, always.
+            let t = end - 60_000;
+            for (j, line) in
+                lines::invocation_with(&mut rng, &format!("{env}-{suffix}"), lines::Errors::Always)
+                    .into_iter()
+                    .enumerate()
+            {
+                events.push(
+                    InputLogEvent::builder()
+                        .timestamp(t + j as i64)
+                        .message(line)
+                        .build()?,
+                );
+            }
+            events.sort_by_key(|e| e.timestamp);
         }
         c.logs
             .put_log_events()
@@ -587,16 +634,17 @@ pub async fn follow(deployments: &[Deployment], rate: f64) -> Result<()> {
         tick.tick().await;
         let (c, env, suffix, group, stream) = &targets[rng.usize(..targets.len())];
         let t = now_millis();
-        let events: Result<Vec<_>, _> = lines::invocation(&mut rng, &format!("{env}-{suffix}"))
-            .into_iter()
-            .enumerate()
-            .map(|(j, line)| {
-                InputLogEvent::builder()
-                    .timestamp(t + j as i64)
-                    .message(line)
-                    .build()
-            })
-            .collect();
+        let events: Result<Vec<_>, _> =
+            lines::invocation_with(&mut rng, &format!("{env}-{suffix}"), errors_of(env))
+                .into_iter()
+                .enumerate()
+                .map(|(j, line)| {
+                    InputLogEvent::builder()
+                        .timestamp(t + j as i64)
+                        .message(line)
+                        .build()
+                })
+                .collect();
         let sent = c
             .logs
             .put_log_events()

@@ -162,6 +162,12 @@ fn footer<'a>(t: &Theme, v: &LogView) -> Line<'a> {
             t.style(Slot::Info),
         ));
     }
+    if let Some(level) = v.min_level {
+        spans.push(Span::styled(
+            format!(" · {}+ only", level.label()),
+            t.style(Slot::Warning),
+        ));
+    }
     if let Some(s) = &v.search {
         spans.push(Span::styled(
             format!(" · /{}/", s.pattern),
@@ -201,6 +207,9 @@ fn visible<'a>(v: &'a LogView, area: Rect, t: &Theme) -> Vec<Line<'a>> {
         let mut out = Vec::new();
         let mut used = 0;
         for (i, l) in v.store.iter_back_from(v.store.len()) {
+            if !v.shows(l.level) {
+                continue;
+            }
             let line = render(i, l);
             used += if v.wrap {
                 line.width().div_ceil(width).max(1)
@@ -221,6 +230,9 @@ fn visible<'a>(v: &'a LogView, area: Rect, t: &Theme) -> Vec<Line<'a>> {
         for (k, l) in v.store.iter_from(top).enumerate() {
             if used >= height {
                 break;
+            }
+            if !v.shows(l.level) {
+                continue;
             }
             let line = render(top + k, l);
             used += if v.wrap {

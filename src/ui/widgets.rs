@@ -127,6 +127,7 @@ pub fn status_line(frame: &mut Frame, area: Rect, state: &State) {
             (Action::ToggleStream, "stream"),
             (Action::CopyLine, "copy"),
             (Action::SaveLogs, "save"),
+            (Action::LogLevel, "level"),
             (Action::Help, "help"),
         ],
         Screen::Console if in_log_groups => &[
@@ -141,6 +142,9 @@ pub fn status_line(frame: &mut Frame, area: Rect, state: &State) {
         ],
         Screen::Picker => &[
             (Action::Open, "open"),
+            (Action::OpenErrors, "errors"),
+            (Action::OpenDlqs, "DLQs"),
+            (Action::Refresh, "refresh"),
             (Action::Help, "help"),
             (Action::Palette, "commands"),
             (Action::Quit, "quit"),
