@@ -23,9 +23,13 @@ impl Tmux {
             socket: format!("opsdeck-e2e-{tag}-{}", std::process::id()),
         };
         let log = std::env::temp_dir().join(format!("{}.log", tmux.socket));
+        // Jobs write their audit lines beside the log, never to the user's data dir.
+        let audit = tmux.audit_log();
+        let _ = std::fs::remove_file(&audit);
         let mut cmd = format!(
-            "env AWS_EC2_METADATA_DISABLED=true OPSDECK_LOG={} {BIN}",
-            log.display()
+            "env AWS_EC2_METADATA_DISABLED=true OPSDECK_LOG={} OPSDECK_AUDIT_LOG={} {BIN}",
+            log.display(),
+            audit.display()
         );
         for a in args {
             cmd.push_str(&format!(" '{a}'"));
@@ -45,6 +49,10 @@ impl Tmux {
         ]);
         tmux.run(&["set-option", "-t", "e2e", "remain-on-exit", "on"]);
         tmux
+    }
+
+    fn audit_log(&self) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("{}.audit.jsonl", self.socket))
     }
 
     fn run(&self, args: &[&str]) -> String {
@@ -423,6 +431,86 @@ fn tailing_the_sandbox_shows_new_lines_as_they_are_written() {
     t.wait_for(&["/marker/"]);
     t.keys(&["G"]);
     t.wait_for(&["following"]);
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), "0", "exit status");
+}
+
+/// The visible depth of a queue, as `opsdeck queues list --json` reads it.
+fn visible(moto: &Moto, deployment: &str, queue: &str) -> u64 {
+    let out = Command::new(BIN)
+        .args([
+            "--config",
+            "config/sandbox.toml",
+            "--endpoint-url",
+            &moto.endpoint,
+            "--deployment",
+            deployment,
+            "queues",
+            "list",
+            "--json",
+        ])
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == queue)
+        .and_then(|r| r["visible"].as_u64())
+        .unwrap()
+}
+
+#[test]
+fn purging_a_queue_of_protected_prod_from_the_palette_wants_the_typed_name() {
+    let moto = seeded_moto();
+    assert_eq!(visible(&moto, "prod", "prod-notifications"), 25);
+    let t = Tmux::start(
+        "purge",
+        &[
+            "--config",
+            "config/sandbox.toml",
+            "--endpoint-url",
+            &moto.endpoint,
+            "--deployment",
+            "prod",
+        ],
+    );
+    t.wait_for(&["PROTECTED", "prod-core"]);
+    t.keys(&["3"]);
+    t.wait_for(&["Queues (5)", "prod-notifications-dlq"]);
+    t.keys(&["/"]);
+    t.wait_for(&["enter keep"]);
+    t.keys(&["p", "r", "o", "d", "-", "n", "o", "t"]);
+    t.wait_for(&["Queues (2)"]);
+    t.keys(&["Enter"]);
+    // The palette runs the action by its exact name, not queue_purge_all.
+    t.keys(&[":"]);
+    t.wait_for(&["Commands"]);
+    for c in "queue_purge".chars() {
+        t.keys(&[&c.to_string()]);
+    }
+    t.keys(&["Enter"]);
+    t.wait_for(&[
+        "Purge queue",
+        "Delete every message in queue prod-notifications (25 visible",
+        "Type prod and press enter",
+    ]);
+    // `y` alone is just a letter here, and Enter with it is refused.
+    t.keys(&["y", "Enter"]);
+    t.wait_for(&["type the deployment name `prod` exactly"]);
+    assert_eq!(visible(&moto, "prod", "prod-notifications"), 25);
+    t.keys(&["BSpace", "p", "r", "o", "d", "Enter"]);
+    t.wait_for(&["queue_purge prod: purged prod-notifications"]);
+    assert_eq!(visible(&moto, "prod", "prod-notifications"), 0);
+    // The Jobs panel lists it, and the audit log has its start and end.
+    t.keys(&["8"]);
+    t.wait_for(&["Jobs", "queue_purge", "queue prod-notifications", "ok"]);
+    let audit = std::fs::read_to_string(t.audit_log()).unwrap();
+    assert_eq!(audit.lines().count(), 2, "{audit}");
+    assert!(audit.contains("\"deployment\":\"prod\""), "{audit}");
     t.keys(&["q"]);
     assert_eq!(t.wait_exit(), "0", "exit status");
 }

@@ -9,7 +9,8 @@ use super::Clients;
 use crate::config::{Selector, deployments::selected};
 use crate::model::{Problem, ProblemKind, QueueRow};
 
-const PARALLEL: usize = 8;
+/// Attribute reads in flight at once (SQS answers each queue separately).
+const PARALLEL: usize = 16;
 
 pub async fn queues(c: &Clients, selector: Option<&Selector>) -> Result<Vec<QueueRow>, Problem> {
     let mut urls = Vec::new();
