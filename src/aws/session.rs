@@ -17,6 +17,10 @@ pub const LOAD_TIMEOUT: Duration = Duration::from_secs(20);
 /// The access key the sandbox uses; moto accepts any, real AWS none.
 pub const SANDBOX_ACCESS_KEY: &str = "opsdeck-sandbox";
 
+/// The secret that goes with [`SANDBOX_ACCESS_KEY`]; the sandbox's own test
+/// servers check signatures made with it (`sandbox::sigv4`).
+pub const SANDBOX_SECRET_KEY: &str = "opsdeck-sandbox-secret";
+
 /// Builds the shared SDK config of a deployment. Runs off the UI task.
 pub async fn load(deployment: &Deployment) -> Result<SdkConfig, Problem> {
     let ctx = context(deployment);
@@ -49,7 +53,7 @@ pub async fn load(deployment: &Deployment) -> Result<SdkConfig, Problem> {
         // Config validation allows this only with a loopback endpoint.
         loader = loader.credentials_provider(Credentials::new(
             SANDBOX_ACCESS_KEY,
-            "opsdeck-sandbox-secret",
+            SANDBOX_SECRET_KEY,
             None,
             None,
             "opsdeck-sandbox",
