@@ -19,13 +19,19 @@ impl Tmux {
     /// Starts `opsdeck` with `args` in a 160×45 tmux session; the pane stays
     /// after the program exits so that its exit status can be read.
     fn start(tag: &str, args: &[&str]) -> Tmux {
+        Tmux::start_with(tag, &[], args)
+    }
+
+    /// As [`Tmux::start`], with `env` (NAME=value) in the program's environment.
+    fn start_with(tag: &str, env: &[&str], args: &[&str]) -> Tmux {
         let tmux = Tmux {
             socket: format!("opsdeck-e2e-{tag}-{}", std::process::id()),
         };
         let log = std::env::temp_dir().join(format!("{}.log", tmux.socket));
         let mut cmd = format!(
-            "env AWS_EC2_METADATA_DISABLED=true OPSDECK_LOG={} {BIN}",
-            log.display()
+            "env -u OPSDECK_DEPLOYMENT AWS_EC2_METADATA_DISABLED=true OPSDECK_LOG={} {} {BIN}",
+            log.display(),
+            env.iter().map(|e| format!("'{e}'")).collect::<Vec<_>>().join(" ")
         );
         for a in args {
             cmd.push_str(&format!(" '{a}'"));
@@ -44,7 +50,15 @@ impl Tmux {
             &cmd,
         ]);
         tmux.run(&["set-option", "-t", "e2e", "remain-on-exit", "on"]);
+        // OSC 52 from the program sets a tmux paste buffer, as it would the
+        // clipboard of a terminal.
+        tmux.run(&["set-option", "-s", "set-clipboard", "on"]);
         tmux
+    }
+
+    /// Types `text` as it is (no key names).
+    fn type_text(&self, text: &str) {
+        self.run(&["send-keys", "-t", "e2e", "-l", text]);
     }
 
     fn run(&self, args: &[&str]) -> String {
@@ -82,16 +96,27 @@ impl Tmux {
 
     /// Waits until every text is on screen; panics with the screen if not.
     fn wait_for(&self, texts: &[&str]) -> String {
+        self.wait_until(&format!("{texts:?}"), |s| texts.iter().all(|t| s.contains(t)))
+    }
+
+    /// Waits until no text of `texts` is on screen any more.
+    fn wait_gone(&self, texts: &[&str]) -> String {
+        self.wait_until(&format!("{texts:?} to go"), |s| {
+            !texts.iter().any(|t| s.contains(t))
+        })
+    }
+
+    fn wait_until(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let screen = self.screen();
-            if texts.iter().all(|t| screen.contains(t)) {
+            if done(&screen) {
                 return screen;
             }
             if Instant::now() > deadline {
-                panic!("waited 30 s for {texts:?}; the screen shows:\n{screen}");
+                panic!("waited 30 s for {what}; the screen shows:\n{screen}");
             }
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -276,6 +301,7 @@ fn pick_dev_and_visit_every_panel() {
         "UPDATE_COMPLETE",
     ]);
     t.keys(&["Escape"]);
+    t.wait_gone(&["Stack dev-core", "Recent events"]);
     t.wait_for(&["Stacks (3)"]);
 
     // Live filter narrows as you type; q goes into the filter, not to quit.
@@ -287,6 +313,9 @@ fn pick_dev_and_visit_every_panel() {
     t.keys(&["?"]);
     t.wait_for(&["Keys", "switch_deployment", "Pick another deployment"]);
     t.keys(&["Escape"]);
+    // Only once the Esc was handled may ':' follow, or the terminal may
+    // deliver the two as one Alt-':'.
+    t.wait_gone(&["switch_deployment", "Pick another deployment"]);
     t.keys(&[":", "l", "o", "g", " ", "g", "r", "o", "u", "p", "s"]);
     t.wait_for(&["Commands", "panel_log_groups"]);
     t.keys(&["Enter"]);
@@ -420,8 +449,130 @@ fn tailing_the_sandbox_shows_new_lines_as_they_are_written() {
     t.wait_for(&["paused"]);
     t.keys(&["/", "m", "a", "r", "k", "e", "r", "Enter"]);
     t.wait_for(&["/marker/"]);
+
+    // `y` copies the line under the cursor (the search put it on the
+    // marker) by OSC 52; tmux decodes what the program wrote into a buffer.
+    t.keys(&["y"]);
+    t.wait_for(&["copied the line"]);
+    let copied = t.run(&["show-buffer"]);
+    assert!(copied.contains(&format!("[ERROR] {marker}")), "{copied:?}");
+    assert_eq!(copied.lines().count(), 1, "{copied:?}");
+
+    // ctrl-s writes the buffer to the file it names, and says so.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tail.log");
+    t.keys(&["C-s", "C-u"]);
+    t.type_text(path.to_str().unwrap());
+    t.keys(&["Enter"]);
+    let said = format!("lines to {}", path.display());
+    let screen = t.wait_for(&[&said]);
+    let count: usize = regex::Regex::new(r"saved (\d+) lines to")
+        .unwrap()
+        .captures(&screen)
+        .and_then(|c| c[1].parse().ok())
+        .expect("the number of lines saved");
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(written.lines().count(), count, "{written}");
+    assert!(written.contains(&marker), "{written}");
+    assert!(written.contains("START RequestId"), "{written}");
+
     t.keys(&["G"]);
     t.wait_for(&["following"]);
     t.keys(&["q"]);
     assert_eq!(t.wait_exit(), "0", "exit status");
+}
+
+/// The screen after the program exited, with what it printed on the way out.
+fn after_exit(t: &Tmux, tag: &str) -> (String, String) {
+    let status = t.wait_exit();
+    let screen = t.screen();
+    eprintln!("{tag}: exit {status}; the terminal shows:\n{screen}");
+    (status, screen)
+}
+
+#[test]
+fn an_error_exit_and_a_panic_leave_a_clean_terminal() {
+    // Nothing listens here; the fault comes first anyway.
+    let endpoint = format!("http://127.0.0.1:{}", common::free_port());
+    let args = [
+        "--config",
+        "config/sandbox.toml",
+        "--endpoint-url",
+        &endpoint,
+        "--deployment",
+        "dev",
+    ];
+
+    let t = Tmux::start_with("error", &["OPSDECK_TEST_FAULT=error"], &args);
+    // wait_exit checks that the alternate screen was left and no frame remains.
+    let (status, screen) = after_exit(&t, "error");
+    assert_eq!(status, "1", "exit status");
+    assert!(
+        screen.contains("opsdeck: failing on purpose (OPSDECK_TEST_FAULT=error)"),
+        "{screen}"
+    );
+    drop(t);
+
+    let t = Tmux::start_with("panic", &["OPSDECK_TEST_FAULT=panic"], &args);
+    let (status, screen) = after_exit(&t, "panic");
+    assert_eq!(status, "101", "exit status");
+    assert!(
+        screen.contains("panicking on purpose (OPSDECK_TEST_FAULT=panic)"),
+        "{screen}"
+    );
+    // The report went to the restored terminal: its lines start at the left
+    // edge instead of staircasing as they do in raw mode.
+    let report: Vec<&str> = screen.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        report.iter().filter(|l| l.starts_with(' ')).count() * 2 < report.len(),
+        "{screen}"
+    );
+}
+
+#[test]
+fn a_hung_endpoint_keeps_the_console_responsive() {
+    // Accepts connections and never answers, unlike a closed port.
+    let hung = common::Silent::start();
+    let t = Tmux::start_with(
+        "hung",
+        // The deployment comes from the environment, as a user's shell sets it.
+        &["OPSDECK_DEPLOYMENT=dev"],
+        &[
+            "--config",
+            "config/sandbox.toml",
+            "--endpoint-url",
+            &hung.endpoint,
+        ],
+    );
+    t.wait_for(&["dev", "us-east-1", "connecting…", "Stacks · loading…"]);
+    // Each panel says it is waiting, and each switch shows at once.
+    for (key, title) in [
+        ("2", "Functions · loading…"),
+        ("3", "Queues · loading…"),
+        ("4", "Log groups · loading…"),
+        ("1", "Stacks · loading…"),
+    ] {
+        let asked = Instant::now();
+        t.keys(&[key]);
+        t.wait_for(&[title]);
+        let took = asked.elapsed();
+        eprintln!("panel {key} shown after {} ms", took.as_millis());
+        assert!(took < Duration::from_secs(1), "panel {key} took {took:?}");
+    }
+    t.keys(&["5"]);
+    let screen = t.wait_for(&["Index", "loading…"]);
+    assert!(!screen.contains("Stacks · loading…"), "{screen}");
+    assert!(
+        hung.connections.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "nothing connected to the hung endpoint"
+    );
+    // Still waiting (no answer came), still connecting, and quits at once.
+    assert!(screen.contains("connecting…"), "{screen}");
+    let asked = Instant::now();
+    t.keys(&["q"]);
+    let status = t.wait_exit();
+    let took = asked.elapsed();
+    eprintln!("quit after {} ms", took.as_millis());
+    assert_eq!(status, "0", "exit status");
+    assert!(took < Duration::from_secs(1), "quitting took {took:?}");
 }

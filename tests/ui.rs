@@ -6,6 +6,8 @@
 //! tests are about the UI; the workers are tested against moto in `aws_moto.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -1108,7 +1110,13 @@ fn a_selection_is_copied_and_saved() {
 /// The sandbox config with each deployment's PKI in a fresh folder, seeded
 /// by the sandbox's own PKI seeding (alice valid, bob revoked, carol pending).
 fn with_pki() -> (tempfile::TempDir, String) {
-    let tmp = tempfile::tempdir().unwrap();
+    // A path of the same length on every machine, whatever $TMPDIR is: the
+    // dialogs wrap text around it, so its length shapes the snapshots.
+    let tmp = tempfile::Builder::new()
+        .prefix("opsdeck-ui-")
+        .rand_bytes(8)
+        .tempdir_in("/tmp")
+        .unwrap();
     let mut config = SANDBOX.to_string();
     for env in ["dev", "prod"] {
         let dir = tmp.path().join(env);
@@ -1152,7 +1160,9 @@ fn vpn(config: &str, env: &str) -> Harness {
 
 /// Serials, dates and temporary paths differ on every run.
 fn masked(screen: &str, tmp: &std::path::Path) -> String {
-    let s = screen.replace(tmp.to_str().unwrap(), "<tmp>");
+    // Masked with text of the same length, so the layout stays as drawn.
+    let path = tmp.to_str().unwrap();
+    let s = screen.replace(path, &format!("<tmp{}>", "-".repeat(path.len() - 5)));
     let s = regex::Regex::new("[0-9A-F]{12,}")
         .unwrap()
         .replace_all(&s, "<serial>");
@@ -1280,14 +1290,85 @@ fn a_protected_deployment_wants_its_name_typed() {
 
 #[test]
 fn read_only_offers_and_sends_nothing_mutating() {
-    let (_tmp, config) = with_pki();
-    let config = config.replace("name = \"dev\"", "name = \"dev\"\nread_only = true");
+    let (tmp, config) = with_pki();
+    // dev's endpoint is a server that records every request (EC2 answers an
+    // error to each; the listing's reads may fail, they are not the point).
+    let server = common::TestServer::start("ec2", "us-east-1", common::Protocol::Ec2, |_, _| {
+        common::Reply::ec2_error(400, "InvalidClientVpnEndpointId.NotFound", "no such endpoint")
+    });
+    let config = config
+        .replacen("http://127.0.0.1:4566", &server.endpoint, 1)
+        .replace("name = \"dev\"", "name = \"dev\"\nread_only = true")
+        .replace(
+            "opensearch_domain = \"dev-index\"",
+            "opensearch_domain = \"dev-index\"\nvpn_endpoint = \"cvpn-endpoint-0123456789abcdef0\"",
+        );
     let mut h = vpn(&config, "dev");
+    let files = |dir: &std::path::Path| -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+        let mut out = std::collections::BTreeMap::new();
+        let mut todo = vec![dir.to_path_buf()];
+        while let Some(d) = todo.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    todo.push(p);
+                } else {
+                    out.insert(p.clone(), std::fs::read(&p).unwrap());
+                }
+            }
+        }
+        out
+    };
+    let pki = tmp.path().join("dev");
+    let before = files(&pki);
+    let requests_before = server.total();
     h.commands.clear();
-    for key in ["X", "A", "C"] {
+    let mut opened = Vec::new();
+    for (key, row) in [
+        ("X", Some("alice@dev.example.org")),
+        ("A", Some("carol@dev.example.org")),
+        ("C", None),
+        ("P", None),
+    ] {
+        if let Some(cn) = row {
+            let i = row_of(&h, cn);
+            h.state.session.as_mut().unwrap().vpn.select(i, 10);
+        }
         h.keys(key);
-        assert_eq!(h.state.overlay, None, "{key} opened a dialog");
+        if h.state.overlay.is_some() {
+            // Had a dialog opened, confirm it as a user would.
+            opened.push(key);
+            h.keys("y");
+        }
     }
+    // Carry out whatever was asked, through the worker's own code, so that
+    // the world, not only opsdeck's word, shows that nothing changed.
+    let sent: Vec<Request> = h
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Send(r) => Some(r.clone()),
+            _ => None,
+        })
+        .collect();
+    let d = h.state.session.as_ref().unwrap().deployment.clone();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for r in &sent {
+        if let Request::Ca { dir, op } = r.clone() {
+            let _ = rt.block_on(async {
+                let c = opsdeck::aws::Clients::connect(&d).await.unwrap();
+                opsdeck::aws::ca::run(&c, dir, op, d.resources.vpn_endpoint.as_deref()).await
+            });
+        }
+    }
+    assert_eq!(files(&pki), before, "the PKI folder changed");
+    assert_eq!(
+        server.total(),
+        requests_before,
+        "the endpoint received requests: {:?}",
+        server.requests()
+    );
+    assert!(opened.is_empty(), "{opened:?} opened a dialog");
     assert!(h.commands.is_empty(), "{:?}", h.commands);
     assert!(h.state.message.as_ref().unwrap().text.contains("read-only"));
     // Nor are they offered: not in the palette, not in help.
