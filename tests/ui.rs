@@ -1111,12 +1111,16 @@ fn a_selection_is_copied_and_saved() {
 /// by the sandbox's own PKI seeding (alice valid, bob revoked, carol pending).
 fn with_pki() -> (tempfile::TempDir, String) {
     // A path of the same length on every machine, whatever $TMPDIR is: the
-    // dialogs wrap text around it, so its length shapes the snapshots.
+    // dialogs wrap text around it, so its length shapes the snapshots. At 20
+    // characters it is whole wherever a row shows it (a row cut at the
+    // panel's edge shows 27), and what a dialog leaves in sight of such a row
+    // (characters 20 to 26) is the fixed part after it.
     let tmp = tempfile::Builder::new()
-        .prefix("opsdeck-ui-")
-        .rand_bytes(8)
+        .prefix("opsdeck-")
+        .rand_bytes(7)
         .tempdir_in("/tmp")
         .unwrap();
+    assert_eq!(tmp.path().as_os_str().len(), 20);
     let mut config = SANDBOX.to_string();
     for env in ["dev", "prod"] {
         let dir = tmp.path().join(env);
