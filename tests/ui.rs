@@ -1326,6 +1326,8 @@ fn read_only_offers_and_sends_nothing_mutating() {
     let pki = tmp.path().join("dev");
     let before = files(&pki);
     let requests_before = server.total();
+    // The listing read the endpoint's state: the server is what dev talks to.
+    assert!(requests_before > 0, "the listing never reached the test endpoint");
     h.commands.clear();
     let mut opened = Vec::new();
     for (key, row) in [

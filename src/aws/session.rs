@@ -34,11 +34,29 @@ pub async fn load(deployment: &Deployment) -> Result<SdkConfig, Problem> {
                 .build(),
         );
     if let Some(profile) = &deployment.profile {
+        // The provider built here does not get the loader's region, and an
+        // assume-role profile's own STS call needs one: the deployment's, else
+        // AWS_REGION or the profile's, as the loader would find it.
+        let region = match &deployment.region {
+            Some(r) => Some(Region::new(r.clone())),
+            None => {
+                let chain = aws_config::default_provider::region::DefaultRegionChain::builder()
+                    .profile_name(profile)
+                    .build();
+                tokio::time::timeout(LOAD_TIMEOUT, chain.region())
+                    .await
+                    .ok()
+                    .flatten()
+            }
+        };
+        let provider_config =
+            aws_config::provider_config::ProviderConfig::default().with_region(region);
         // Only this profile: a named profile that is missing or broken must
         // be an error, not a silent fall-back to environment or instance
         // credentials of another identity.
         loader = loader.profile_name(profile).credentials_provider(
             aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .configure(&provider_config)
                 .profile_name(profile)
                 .build(),
         );
