@@ -310,7 +310,11 @@ async fn an_unreachable_endpoint_is_a_clear_problem() {
 /// takes any) and moto as its endpoint, `plain` the keys alone; `assumer` assumes a role through moto's STS with them; `proc`
 /// gets its keys from a credential_process that leaves a mark in `marker`;
 /// `team-sso` is an SSO profile whose login never happened.
-fn aws_config_file(dir: &std::path::Path, endpoint: &str, marker: &std::path::Path) -> std::path::PathBuf {
+fn aws_config_file(
+    dir: &std::path::Path,
+    endpoint: &str,
+    marker: &std::path::Path,
+) -> std::path::PathBuf {
     let path = dir.join("config");
     let process = format!(
         "sh -c 'echo ran >> {}; echo {{\\\"Version\\\": 1, \\\"AccessKeyId\\\": \\\"AKIAOPSDECKPROCESS\\\", \\\"SecretAccessKey\\\": \\\"process-secret\\\"}}'",
@@ -354,14 +358,20 @@ fn aws_config_file(dir: &std::path::Path, endpoint: &str, marker: &std::path::Pa
 /// with the child's output if the child fails.
 fn in_child(scenario: &str, endpoint: &str, config: &std::path::Path, env: &[(&str, &str)]) {
     let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
-    cmd.args(["child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("OPSDECK_TEST_SCENARIO", scenario)
-        .env("OPSDECK_TEST_ENDPOINT", endpoint)
-        .env("AWS_CONFIG_FILE", config)
-        .env("AWS_SHARED_CREDENTIALS_FILE", config)
-        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd.args([
+        "child",
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env_clear()
+    .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+    .env("OPSDECK_TEST_SCENARIO", scenario)
+    .env("OPSDECK_TEST_ENDPOINT", endpoint)
+    .env("AWS_CONFIG_FILE", config)
+    .env("AWS_SHARED_CREDENTIALS_FILE", config)
+    .env("AWS_EC2_METADATA_DISABLED", "true");
     if let Some(moto) = std::env::var_os("OPSDECK_MOTO_SERVER") {
         cmd.env("OPSDECK_MOTO_SERVER", moto);
     }
@@ -375,7 +385,10 @@ fn in_child(scenario: &str, endpoint: &str, config: &std::path::Path, env: &[(&s
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.status.success(), "scenario {scenario} failed:\n{text}");
-    assert!(text.contains("1 passed"), "scenario {scenario} did not run:\n{text}");
+    assert!(
+        text.contains("1 passed"),
+        "scenario {scenario} did not run:\n{text}"
+    );
 }
 
 struct Scenario {
@@ -388,7 +401,11 @@ fn scenario(endpoint: &str) -> Scenario {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("credential_process-ran");
     let config = aws_config_file(dir.path(), endpoint, &marker);
-    Scenario { dir, config, marker }
+    Scenario {
+        dir,
+        config,
+        marker,
+    }
 }
 
 #[tokio::test]
@@ -519,7 +536,9 @@ async fn child() {
             assert!(!groups.is_empty());
             // us-west-2 is where the sandbox put prod.
             assert!(
-                groups.iter().all(|g| g.name.starts_with("/aws/lambda/prod-")),
+                groups
+                    .iter()
+                    .all(|g| g.name.starts_with("/aws/lambda/prod-")),
                 "{groups:?}"
             );
         }
@@ -532,7 +551,10 @@ async fn child() {
             assert_eq!(id.account, "123456789012");
             let groups = aws::logs::log_groups(&c, None).await.unwrap();
             assert!(
-                !groups.is_empty() && groups.iter().all(|g| g.name.starts_with("/aws/lambda/dev-")),
+                !groups.is_empty()
+                    && groups
+                        .iter()
+                        .all(|g| g.name.starts_with("/aws/lambda/dev-")),
                 "{groups:?}"
             );
         }

@@ -43,7 +43,10 @@ impl Tmux {
         let mut cmd = format!(
             "env -u OPSDECK_DEPLOYMENT AWS_EC2_METADATA_DISABLED=true OPSDECK_LOG={} {} {BIN}",
             log.display(),
-            env.iter().map(|e| format!("'{e}'")).collect::<Vec<_>>().join(" ")
+            env.iter()
+                .map(|e| format!("'{e}'"))
+                .collect::<Vec<_>>()
+                .join(" ")
         );
         for a in args {
             cmd.push_str(&format!(" '{a}'"));
@@ -111,7 +114,9 @@ impl Tmux {
 
     /// Waits until every text is on screen; panics with the screen if not.
     fn wait_for(&self, texts: &[&str]) -> String {
-        self.wait_until(&format!("{texts:?}"), |s| texts.iter().all(|t| s.contains(t)))
+        self.wait_until(&format!("{texts:?}"), |s| {
+            texts.iter().all(|t| s.contains(t))
+        })
     }
 
     /// Waits until no text of `texts` is on screen any more.

@@ -50,7 +50,9 @@ fn reject(kind: &'static str, message: &'static str) -> TestServer {
 
 fn filter_log_events(r: &Received) {
     assert_eq!(
-        r.header("x-amz-target").map(str::to_ascii_lowercase).as_deref(),
+        r.header("x-amz-target")
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
         Some("logs_20140328.filterlogevents"),
         "only FilterLogEvents is expected"
     );
@@ -232,7 +234,10 @@ async fn a_request_signed_with_other_credentials_is_refused() {
             "test",
         )))
         .build();
-    let c = Clients::new(&config, opsdeck::aws::session::context(&deployment(&server.endpoint)));
+    let c = Clients::new(
+        &config,
+        opsdeck::aws::session::context(&deployment(&server.endpoint)),
+    );
     let (tx, mut rx) = mpsc::channel(16);
     let budget = c.logs_budget.clone();
     tokio::spawn(async move { tail::poll(&c, follow(&["/aws/lambda/dev-api"]), budget, tx).await });
@@ -249,11 +254,16 @@ async fn a_request_signed_with_other_credentials_is_refused() {
     };
     let p = ended.expect("a refused signature must not look like success");
     assert!(p.message.contains("InvalidSignatureException"), "{p}");
-    assert!(server.requests().is_empty(), "the handler saw a bad request");
+    assert!(
+        server.requests().is_empty(),
+        "the handler saw a bad request"
+    );
     let refused = server.refused();
     assert!(!refused.is_empty());
     assert!(
-        refused.iter().all(|r| r.contains("signature does not match")),
+        refused
+            .iter()
+            .all(|r| r.contains("signature does not match")),
         "{refused:?}"
     );
 }

@@ -1298,7 +1298,11 @@ fn read_only_offers_and_sends_nothing_mutating() {
     // dev's endpoint is a server that records every request (EC2 answers an
     // error to each; the listing's reads may fail, they are not the point).
     let server = common::TestServer::start("ec2", "us-east-1", common::Protocol::Ec2, |_, _| {
-        common::Reply::ec2_error(400, "InvalidClientVpnEndpointId.NotFound", "no such endpoint")
+        common::Reply::ec2_error(
+            400,
+            "InvalidClientVpnEndpointId.NotFound",
+            "no such endpoint",
+        )
     });
     let config = config
         .replacen("http://127.0.0.1:4566", &server.endpoint, 1)
@@ -1327,7 +1331,10 @@ fn read_only_offers_and_sends_nothing_mutating() {
     let before = files(&pki);
     let requests_before = server.total();
     // The listing read the endpoint's state: the server is what dev talks to.
-    assert!(requests_before > 0, "the listing never reached the test endpoint");
+    assert!(
+        requests_before > 0,
+        "the listing never reached the test endpoint"
+    );
     h.commands.clear();
     let mut opened = Vec::new();
     for (key, row) in [

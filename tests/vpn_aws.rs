@@ -771,12 +771,16 @@ vpn_pki = "{}"
             .send()
             .await
             .unwrap();
-        assert_eq!(got.certificate().map(str::trim), Some(bundle.cert_pem.trim()));
-        assert!(got
-            .certificate_chain()
-            .unwrap()
-            .trim_start()
-            .starts_with(pki.ca_pem().trim()));
+        assert_eq!(
+            got.certificate().map(str::trim),
+            Some(bundle.cert_pem.trim())
+        );
+        assert!(
+            got.certificate_chain()
+                .unwrap()
+                .trim_start()
+                .starts_with(pki.ca_pem().trim())
+        );
     });
 }
 
@@ -813,24 +817,29 @@ struct FakeEndpoint {
 fn fake_endpoint(crl: Option<String>) -> FakeEndpoint {
     let crl = std::sync::Arc::new(std::sync::Mutex::new(crl));
     let held = crl.clone();
-    let server = common::TestServer::start("ec2", "us-east-1", common::Protocol::Ec2, move |r, _| {
-        let action = r.form("Action").unwrap_or_default();
-        let body = match action.as_str() {
-            "DescribeClientVpnEndpoints" => describe_endpoints_xml(),
-            "ExportClientVpnClientCertificateRevocationList" => {
-                export_crl_xml(held.lock().unwrap().as_deref(), "active")
-            }
-            "ImportClientVpnClientCertificateRevocationList" => {
-                *held.lock().unwrap() = r.form("CertificateRevocationList");
-                import_crl_xml()
-            }
-            "ExportClientVpnClientConfiguration" => export_configuration_xml(EXPORTED_OVPN),
-            other => {
-                return common::Reply::ec2_error(400, "InvalidAction", &format!("not served: {other}"));
-            }
-        };
-        common::Reply::new(200, "text/xml;charset=UTF-8", body)
-    });
+    let server =
+        common::TestServer::start("ec2", "us-east-1", common::Protocol::Ec2, move |r, _| {
+            let action = r.form("Action").unwrap_or_default();
+            let body = match action.as_str() {
+                "DescribeClientVpnEndpoints" => describe_endpoints_xml(),
+                "ExportClientVpnClientCertificateRevocationList" => {
+                    export_crl_xml(held.lock().unwrap().as_deref(), "active")
+                }
+                "ImportClientVpnClientCertificateRevocationList" => {
+                    *held.lock().unwrap() = r.form("CertificateRevocationList");
+                    import_crl_xml()
+                }
+                "ExportClientVpnClientConfiguration" => export_configuration_xml(EXPORTED_OVPN),
+                other => {
+                    return common::Reply::ec2_error(
+                        400,
+                        "InvalidAction",
+                        &format!("not served: {other}"),
+                    );
+                }
+            };
+            common::Reply::new(200, "text/xml;charset=UTF-8", body)
+        });
     FakeEndpoint { server, crl }
 }
 
@@ -870,7 +879,11 @@ fn publish_crl_with_yes_imports_crl_pem_into_the_endpoint() {
         stdout.contains(&format!("published the CRL to {ENDPOINT_ID}")),
         "{stdout}"
     );
-    assert!(endpoint.server.refused().is_empty(), "{:?}", endpoint.server.refused());
+    assert!(
+        endpoint.server.refused().is_empty(),
+        "{:?}",
+        endpoint.server.refused()
+    );
     assert_eq!(
         endpoint.actions(),
         [
@@ -881,12 +894,24 @@ fn publish_crl_with_yes_imports_crl_pem_into_the_endpoint() {
     );
     // The endpoint now holds crl.pem, byte for byte.
     let crl_pem = std::fs::read_to_string(dir.join("crl.pem")).unwrap();
-    assert_eq!(endpoint.crl.lock().unwrap().as_deref(), Some(crl_pem.as_str()));
+    assert_eq!(
+        endpoint.crl.lock().unwrap().as_deref(),
+        Some(crl_pem.as_str())
+    );
 
     // Publishing again sends no second import: the endpoint has it.
     let again = opsdeck(
         &config,
-        &["--deployment", "dev", "vpn", "publish", "--pki", dir.to_str().unwrap(), "--crl", "--yes"],
+        &[
+            "--deployment",
+            "dev",
+            "vpn",
+            "publish",
+            "--pki",
+            dir.to_str().unwrap(),
+            "--crl",
+            "--yes",
+        ],
     );
     assert!(again.status.success(), "{again:?}");
     let imports = endpoint
@@ -925,7 +950,10 @@ async fn the_panels_publish_job_imports_crl_pem_and_reads_it_back() {
         Some(format!("published crl.pem to {ENDPOINT_ID}; VPN connections were reset").as_str())
     );
     let crl_pem = std::fs::read_to_string(dir.join("crl.pem")).unwrap();
-    assert_eq!(endpoint.crl.lock().unwrap().as_deref(), Some(crl_pem.as_str()));
+    assert_eq!(
+        endpoint.crl.lock().unwrap().as_deref(),
+        Some(crl_pem.as_str())
+    );
     // The panel's line about the endpoint comes from reading it back.
     let info = listing.endpoint.unwrap().unwrap();
     assert!(info.crl_matches, "{}", info.crl);
@@ -976,8 +1004,9 @@ fn vpn_config_writes_an_ovpn_with_the_cert_and_key_embedded() {
     // OpenSSL parses as the very certificate and key given.
     let text = std::fs::read_to_string(&ovpn).unwrap();
     assert!(
-        text.lines()
-            .any(|l| l == format!("remote {ENDPOINT_ID}.prod.clientvpn.us-east-1.amazonaws.com 443")),
+        text.lines().any(
+            |l| l == format!("remote {ENDPOINT_ID}.prod.clientvpn.us-east-1.amazonaws.com 443")
+        ),
         "{text}"
     );
     let block = |tag: &str| -> String {
@@ -993,7 +1022,12 @@ fn vpn_config_writes_an_ovpn_with_the_cert_and_key_embedded() {
             .stdout(Stdio::piped())
             .spawn()
             .expect("openssl is installed");
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success(), "openssl {args:?}");
         String::from_utf8(out.stdout).unwrap()

@@ -279,8 +279,8 @@ mod tests {
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
-        let req =
-            SignableRequest::new("POST", "/", pairs.into_iter(), SignableBody::Bytes(body)).unwrap();
+        let req = SignableRequest::new("POST", "/", pairs.into_iter(), SignableBody::Bytes(body))
+            .unwrap();
         let (instructions, _) = sign(req, &params).unwrap().into_parts();
         for (n, v) in instructions.headers() {
             headers.push((n.to_string(), v.to_string()));
@@ -288,7 +288,11 @@ mod tests {
         headers
     }
 
-    fn check(headers: &[(String, String)], body: &[u8], now: SystemTime) -> Result<Verified, SigV4Error> {
+    fn check(
+        headers: &[(String, String)],
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<Verified, SigV4Error> {
         let r = Received {
             method: "POST",
             target: "/",
@@ -311,7 +315,10 @@ mod tests {
     fn every_kind_of_bad_signature_is_named() {
         let now = SystemTime::now();
         let good = signed(SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, "logs", now, b"{}");
-        assert_eq!(check(&[], b"{}", now), Err(SigV4Error::MissingAuthorization));
+        assert_eq!(
+            check(&[], b"{}", now),
+            Err(SigV4Error::MissingAuthorization)
+        );
 
         let other_key = signed("AKIDEXAMPLE", SANDBOX_SECRET_KEY, "logs", now, b"{}");
         assert!(matches!(
