@@ -578,7 +578,10 @@ fn a_hung_endpoint_keeps_the_console_responsive() {
         t.wait_for(&[title]);
         let took = asked.elapsed();
         eprintln!("panel {key} shown after {} ms", took.as_millis());
-        assert!(took < Duration::from_secs(1), "panel {key} took {took:?}");
+        // A console waiting on the endpoint would show it after the SDK's
+        // 20 s attempt timeout; the margin is for tmux's own commands, which
+        // are slow on a busy machine (a switch takes ~70 ms here).
+        assert!(took < Duration::from_secs(5), "panel {key} took {took:?}");
     }
     t.keys(&["5"]);
     let screen = t.wait_for(&["Index", "loading…"]);
