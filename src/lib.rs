@@ -7,6 +7,7 @@ pub mod app;
 pub mod aws;
 pub mod cli;
 pub mod config;
+pub mod jobs;
 pub mod logs;
 pub mod model;
 pub mod pki;

@@ -168,3 +168,16 @@ impl std::fmt::Display for Problem {
         f.write_str(&self.message)
     }
 }
+
+/// A message seen by a peek at a queue (received with visibility 0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeekedMessage {
+    pub id: String,
+    pub body: String,
+    /// System attributes (`ApproximateReceiveCount`, `SentTimestamp`, …), sorted.
+    pub attributes: Vec<KeyValue>,
+    /// Message attributes with their data type (`key (String)` = value), sorted.
+    pub message_attributes: Vec<KeyValue>,
+    pub receive_count: Option<u64>,
+    pub sent: Option<SystemTime>,
+}

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::app::{Command, Hitmap, Msg, State};
 use crate::aws::{self, Worker};
+use crate::jobs::{AuditLog, JobEvent, Runner};
 use crate::terminal;
 use crate::ui::{self, Clock};
 
@@ -21,22 +22,35 @@ const FRAME: Duration = Duration::from_millis(16);
 /// Worker answers buffered before workers wait for the UI.
 const EVENTS: usize = 256;
 
+/// Earlier jobs the Jobs panel shows from the audit log.
+const HISTORY: usize = 200;
+
 pub struct Runtime {
     state: State,
     worker: Option<Worker>,
     events_tx: mpsc::Sender<aws::Event>,
     events_rx: mpsc::Receiver<aws::Event>,
+    /// Jobs run here, not in a deployment's worker: they outlive a switch.
+    runner: Runner,
+    jobs_rx: mpsc::Receiver<JobEvent>,
     hits: Hitmap,
 }
 
 impl Runtime {
     pub fn new(state: State) -> Self {
+        Runtime::with_audit(state, AuditLog::locate())
+    }
+
+    pub fn with_audit(state: State, audit: AuditLog) -> Self {
         let (events_tx, events_rx) = mpsc::channel(EVENTS);
+        let (jobs_tx, jobs_rx) = mpsc::channel(EVENTS);
         Runtime {
             state,
             worker: None,
             events_tx,
             events_rx,
+            runner: Runner::new(audit, jobs_tx),
+            jobs_rx,
             hits: Hitmap::default(),
         }
     }
@@ -77,6 +91,15 @@ impl Runtime {
                         .state
                         .warn(format!("could not save to {}: {e}", path.display())),
                 },
+                Command::StartJob { id, plan, who } => {
+                    tracing::info!(id, action = plan.action, deployment = %plan.deployment.name, target = %plan.target, "job started");
+                    self.runner.start(id, *plan, who);
+                }
+                Command::CancelJob(id) => {
+                    if !self.runner.cancel(id) {
+                        tracing::debug!(id, "cancel for a job that is not running");
+                    }
+                }
                 Command::Send(request) => {
                     let sent = self
                         .worker
@@ -117,6 +140,11 @@ impl Runtime {
         // OPSDECK_TEST_FAULT=error (or panic) the loop fails (or panics) right
         // after drawing its first frame.
         let fault = std::env::var("OPSDECK_TEST_FAULT").ok();
+
+        // Earlier jobs, read off the UI task: a long audit log never delays a frame.
+        let audit = self.runner.audit().clone();
+        let mut history = tokio::task::spawn_blocking(move || audit.recent_jobs(HISTORY));
+        let mut history_pending = true;
 
         let mut dirty = true;
         let mut frames: u64 = 0;
@@ -179,6 +207,19 @@ impl Runtime {
                     self.handle(Msg::Aws(ev));
                     dirty = true;
                 }
+                Some(ev) = self.jobs_rx.recv() => {
+                    self.handle(Msg::Job(ev));
+                    dirty = true;
+                }
+                loaded = &mut history, if history_pending => {
+                    history_pending = false;
+                    match loaded {
+                        Ok(Ok(entries)) => self.handle(Msg::JobHistory(entries)),
+                        Ok(Err(e)) => tracing::warn!(%e, "could not read the audit log"),
+                        Err(e) => tracing::warn!(%e, "reading the audit log failed"),
+                    }
+                    dirty = true;
+                }
                 _ = sleep => {
                     if !dirty {
                         self.handle(Msg::Tick);
@@ -196,6 +237,10 @@ impl Runtime {
             // coalesced by the frame deadline instead.)
             while let Ok(ev) = self.events_rx.try_recv() {
                 self.handle(Msg::Aws(ev));
+                dirty = true;
+            }
+            while let Ok(ev) = self.jobs_rx.try_recv() {
+                self.handle(Msg::Job(ev));
                 dirty = true;
             }
         }

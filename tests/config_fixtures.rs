@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use opsdeck::app::{Action, PanelId};
+use opsdeck::config::keymap::Scope;
 use opsdeck::config::{Config, Diagnostic, keymap, theme};
 
 fn fixtures(kind: &str, validity: &str) -> Vec<PathBuf> {
@@ -107,14 +109,30 @@ fn every_shipped_theme_and_keymap_loads_without_warnings() {
     for name in keymap::BUILTIN_NAMES {
         let (km, diags) = keymap::load(name, None);
         assert!(diags.is_empty(), "keymap {name}:\n{}", render(&diags));
-        // Every keymap can quit, get help and reach the palette.
-        for a in [
-            opsdeck::app::Action::Quit,
-            opsdeck::app::Action::Help,
-            opsdeck::app::Action::Palette,
-        ] {
+        // Every action has a key, in [keys] or in a panel's section.
+        let scopes: Vec<Scope> = std::iter::once(Scope::Global)
+            .chain(PanelId::ALL.map(Scope::Panel))
+            .collect();
+        for a in Action::ALL {
             assert!(
-                !km.keys_for(a).is_empty(),
+                scopes.iter().any(|s| !km.keys_in(*s, *a).is_empty()),
+                "keymap {name} leaves {a} unbound"
+            );
+        }
+        // The VPN's changes have keys only where they act.
+        for a in [
+            Action::VpnSign,
+            Action::VpnRevoke,
+            Action::VpnCrl,
+            Action::VpnPublish,
+        ] {
+            assert!(km.keys_in(Scope::Global, a).is_empty(), "{name}: {a}");
+            assert!(!km.keys_in(Scope::Panel(PanelId::Vpn), a).is_empty());
+        }
+        // Every keymap can quit, get help and reach the palette.
+        for a in [Action::Quit, Action::Help, Action::Palette] {
+            assert!(
+                !km.keys_in(Scope::Global, a).is_empty(),
                 "keymap {name} leaves {a} unbound"
             );
         }
@@ -214,4 +232,25 @@ fn check_config_lists_every_problem_of_a_file() {
         std::fs::read_to_string("tests/fixtures/config/invalid/several_problems.expected").unwrap();
     // Every problem of the fixture, each with its line and column, then the count.
     assert_eq!(stderr, format!("{expected}5 errors found\n"));
+}
+
+#[test]
+fn list_actions_shows_the_scope_of_each_binding() {
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["--list-actions", "--config", "config/sandbox.toml"])
+        .env_remove("OPSDECK_CONFIG")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = |action: &str| {
+        stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(action))
+            .unwrap_or_else(|| panic!("no {action} in\n{stdout}"))
+            .to_string()
+    };
+    assert!(line("vpn_sign").contains(" vpn: A "), "{stdout}");
+    assert!(line("mark").contains(" log_groups: space "), "{stdout}");
+    assert!(line("quit").contains(" q, ctrl-c "), "{stdout}");
 }

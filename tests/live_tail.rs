@@ -30,7 +30,7 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
 use bytes::Bytes;
 use common::{Moto, deployment, sandbox_deployments};
-use opsdeck::aws::live_tail::{self, LiveOptions};
+use opsdeck::aws::tail::live::{self as live_tail, LiveOptions};
 use opsdeck::aws::tail::{self, TailEvent, TailSpec, TailStatus, TailUpdate};
 use opsdeck::aws::{CallContext, Clients};
 use opsdeck::logs::Range;

@@ -507,7 +507,7 @@ fn panels_cycle_and_jump() {
     assert_eq!(focus(&h), PanelId::Functions);
     h.key(KeyCode::BackTab);
     h.key(KeyCode::BackTab);
-    assert_eq!(focus(&h), PanelId::Vpn);
+    assert_eq!(focus(&h), PanelId::Jobs);
     h.keys("3");
     assert_eq!(focus(&h), PanelId::Queues);
 }
@@ -1130,35 +1130,76 @@ fn with_pki() -> (tempfile::TempDir, String) {
     (tmp, config)
 }
 
-/// Runs the PKI job the last command asked for, and feeds its answer back.
-fn run_ca_job(h: &mut Harness) {
+/// Runs the job the last command started with the real job code (on the
+/// test's real PKI), then feeds its end back as the runner would.
+fn run_job(h: &mut Harness) {
     let job = h.commands.iter().rev().find_map(|c| match c {
-        Command::Send(r @ Request::Ca { .. }) => Some(r.clone()),
+        Command::StartJob { id, plan, .. } => Some((*id, (**plan).clone())),
         _ => None,
     });
-    let Some(Request::Ca { dir, op }) = job.clone() else {
-        panic!("no PKI job sent: {:?}", h.commands)
+    let Some((id, plan)) = job else {
+        panic!("no job started: {:?}", h.commands)
+    };
+    let audit_dir = tempfile::tempdir().unwrap();
+    let audit = opsdeck::jobs::AuditLog::at(audit_dir.path().join("audit.jsonl"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let ctx = opsdeck::jobs::Ctx::new(tx, Default::default());
+    let outcome = rt.block_on(opsdeck::jobs::run(
+        &plan,
+        &audit,
+        opsdeck::jobs::Source::Console,
+        None,
+        None,
+        ctx,
+    ));
+    h.send(
+        Msg::Job(opsdeck::jobs::JobEvent {
+            id,
+            update: opsdeck::jobs::JobUpdate::Finished(outcome),
+        }),
+        1,
+    );
+    // The job's end refreshes the VPN panel: answer that listing.
+    list_pki(h);
+}
+
+/// Answers the last PKI listing the update asked for, from the real PKI.
+fn list_pki(h: &mut Harness) {
+    let Some(dir) = h.commands.iter().rev().find_map(|c| match c {
+        Command::Send(Request::Pki(dir)) => Some(dir.clone()),
+        _ => None,
+    }) else {
+        panic!("no PKI listing asked for: {:?}", h.commands)
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    // The session's own deployment: sandbox credentials, and no AWS call is
-    // made unless the deployment names a VPN endpoint.
-    let d = h.state.session.as_ref().unwrap().deployment.clone();
-    let outcome = rt.block_on(async {
-        let c = opsdeck::aws::Clients::connect(&d).await.unwrap();
-        opsdeck::aws::ca::run(&c, dir, op, d.resources.vpn_endpoint.as_deref()).await
-    });
-    let outcome = outcome.map(|l| Response::Ca(Box::new(l)));
-    h.answer(job.unwrap(), outcome);
+    // No endpoint: the listing never loads the AWS config.
+    let outcome = rt
+        .block_on(opsdeck::aws::ca::run(None, dir.clone(), None))
+        .map(|l| Response::Ca(Box::new(l)));
+    h.answer(Request::Pki(dir), outcome);
+}
+
+/// The newest toast: how a finished job reports.
+fn toast(h: &Harness) -> String {
+    h.state
+        .toasts
+        .last()
+        .map(|t| t.text.clone())
+        .unwrap_or_default()
 }
 
 fn vpn(config: &str, env: &str) -> Harness {
     // Connecting asked for the listing already; answer it.
     let mut h = Harness::connected(config, env);
     h.keys("7");
-    run_ca_job(&mut h);
+    list_pki(&mut h);
     h
 }
 
@@ -1220,13 +1261,9 @@ fn revoking_asks_first_and_then_revokes() {
     h.key(KeyCode::Enter);
     assert!(h.commands.is_empty());
     h.keys("y");
-    run_ca_job(&mut h);
-    let msg = h.state.message.clone().unwrap();
-    assert!(
-        msg.text.starts_with("revoked alice@dev.example.org"),
-        "{}",
-        msg.text
-    );
+    run_job(&mut h);
+    let msg = toast(&h);
+    assert!(msg.contains(": revoked alice@dev.example.org"), "{msg}");
     let s = h.state.session.as_ref().unwrap();
     let revoked = s.vpn.visible_rows().filter(|r| matches!(r, opsdeck::app::vpn::VpnRow::Cert(c, _) if c.status == opsdeck::pki::CertStatus::Revoked)).count();
     assert_eq!(revoked, 2);
@@ -1275,14 +1312,11 @@ fn a_protected_deployment_wants_its_name_typed() {
     h.key(KeyCode::Backspace);
     h.keys("prod");
     h.key(KeyCode::Enter);
-    run_ca_job(&mut h);
+    run_job(&mut h);
     assert!(
-        h.state
-            .message
-            .as_ref()
-            .unwrap()
-            .text
-            .starts_with("signed carol@prod.example.org")
+        toast(&h).contains(": signed carol@prod.example.org"),
+        "{}",
+        toast(&h)
     );
     let s = h.state.session.as_ref().unwrap();
     assert!(
@@ -1330,11 +1364,6 @@ fn read_only_offers_and_sends_nothing_mutating() {
     let pki = tmp.path().join("dev");
     let before = files(&pki);
     let requests_before = server.total();
-    // The listing read the endpoint's state: the server is what dev talks to.
-    assert!(
-        requests_before > 0,
-        "the listing never reached the test endpoint"
-    );
     h.commands.clear();
     let mut opened = Vec::new();
     for (key, row) in [
@@ -1354,24 +1383,39 @@ fn read_only_offers_and_sends_nothing_mutating() {
             h.keys("y");
         }
     }
-    // Carry out whatever was asked, through the worker's own code, so that
-    // the world, not only opsdeck's word, shows that nothing changed.
-    let sent: Vec<Request> = h
-        .commands
-        .iter()
-        .filter_map(|c| match c {
-            Command::Send(r) => Some(r.clone()),
-            _ => None,
-        })
-        .collect();
+    // Carry out whatever was asked, through the jobs' and the worker's own
+    // code, so that the world, not only opsdeck's word, shows that nothing
+    // changed.
     let d = h.state.session.as_ref().unwrap().deployment.clone();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    for r in &sent {
-        if let Request::Ca { dir, op } = r.clone() {
-            let _ = rt.block_on(async {
-                let c = opsdeck::aws::Clients::connect(&d).await.unwrap();
-                opsdeck::aws::ca::run(&c, dir, op, d.resources.vpn_endpoint.as_deref()).await
-            });
+    let audit_dir = tempfile::tempdir().unwrap();
+    let audit = opsdeck::jobs::AuditLog::at(audit_dir.path().join("audit.jsonl"));
+    for c in &h.commands {
+        match c {
+            Command::StartJob { plan, .. } => {
+                let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+                let ctx = opsdeck::jobs::Ctx::new(tx, Default::default());
+                rt.block_on(opsdeck::jobs::run(
+                    plan,
+                    &audit,
+                    opsdeck::jobs::Source::Console,
+                    None,
+                    None,
+                    ctx,
+                ));
+            }
+            Command::Send(Request::Pki(dir)) => {
+                let _ = rt.block_on(async {
+                    let c = opsdeck::aws::Clients::connect(&d).await.unwrap();
+                    opsdeck::aws::ca::run(
+                        Some(&c),
+                        dir.clone(),
+                        d.resources.vpn_endpoint.as_deref(),
+                    )
+                    .await
+                });
+            }
+            _ => {}
         }
     }
     assert_eq!(files(&pki), before, "the PKI folder changed");
@@ -1381,12 +1425,21 @@ fn read_only_offers_and_sends_nothing_mutating() {
         "the endpoint received requests: {:?}",
         server.requests()
     );
+    // It would have heard them: a read of dev's endpoint reaches this server.
+    let _ = rt.block_on(async {
+        let c = opsdeck::aws::Clients::connect(&d).await.unwrap();
+        opsdeck::aws::ca::run(Some(&c), pki.clone(), d.resources.vpn_endpoint.as_deref()).await
+    });
+    assert!(
+        server.total() > requests_before,
+        "the test endpoint is not dev's endpoint"
+    );
     assert!(opened.is_empty(), "{opened:?} opened a dialog");
     assert!(h.commands.is_empty(), "{:?}", h.commands);
     assert!(h.state.message.as_ref().unwrap().text.contains("read-only"));
     // Nor are they offered: not in the palette, not in help.
     assert!(
-        opsdeck::app::update::palette_matches("vpn", true)
+        opsdeck::app::palette::palette_matches("vpn", true)
             .iter()
             .all(|a| !a.is_mutating())
     );
@@ -1433,10 +1486,8 @@ fn publishing_the_crl_warns_that_connections_reset() {
     assert!(
         h.commands.iter().any(|c| matches!(
             c,
-            Command::Send(Request::Ca {
-                op: opsdeck::aws::ca::CaOp::Publish,
-                ..
-            })
+            Command::StartJob { plan, .. }
+                if matches!(plan.op, opsdeck::jobs::Op::PublishCrl { .. })
         )),
         "{:?}",
         h.commands
@@ -1457,13 +1508,7 @@ fn the_vpn_panel_shows_the_endpoint_and_whether_its_crl_matches() {
         crl_matches: false,
     }));
     let dir = listing.dir.clone();
-    h.answer(
-        Request::Ca {
-            dir,
-            op: opsdeck::aws::ca::CaOp::List,
-        },
-        Ok(Response::Ca(listing)),
-    );
+    h.answer(Request::Pki(dir), Ok(Response::Ca(listing)));
     let theme = h.state.theme.clone();
     let t = h.draw();
     let screen = t.backend().to_string();
@@ -1503,4 +1548,325 @@ fn connecting_asks_for_each_panel_once() {
     // The Logs panel is fed by its tail: nothing is fetched for it, and it never looks busy.
     let s = h.state.session.as_ref().unwrap();
     assert!(!s.fetch(PanelId::Logs).in_flight);
+}
+
+// ---- jobs: the one safety path, the Jobs panel, peek, sparklines ----------
+
+/// The job ids and plans the update asked the runner to start.
+fn started(h: &Harness) -> Vec<(u64, opsdeck::jobs::Plan)> {
+    h.commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::StartJob { id, plan, .. } => Some((*id, (**plan).clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn job_event(h: &mut Harness, id: u64, update: opsdeck::jobs::JobUpdate) {
+    h.send(Msg::Job(opsdeck::jobs::JobEvent { id, update }), 2);
+}
+
+/// Structural: every confirmed action of the action table, from wherever it
+/// can be planned, opens the one confirm dialog and sends nothing before
+/// the yes; the yes starts exactly one job.
+#[test]
+fn every_confirmed_action_asks_first_and_sends_nothing_before_the_yes() {
+    let (_tmp, config) = with_pki();
+    let config = config.replace(
+        "opensearch_domain = \"dev-index\"",
+        "opensearch_domain = \"dev-index\"\nvpn_endpoint = \"cvpn-endpoint-0123456789abcdef0\"",
+    );
+    let confirmed: Vec<Action> = Action::ALL
+        .iter()
+        .copied()
+        .filter(|a| a.effect() == opsdeck::jobs::Effect::Confirmed)
+        .collect();
+    assert!(confirmed.len() >= 7, "{confirmed:?}");
+    for action in confirmed {
+        let mut opened = false;
+        'panels: for panel in PanelId::ALL {
+            let mut h = vpn(&config, "dev");
+            h.act(opsdeck::app::update::panel_action(panel));
+            for row in 0..6 {
+                h.act(Action::Top);
+                for _ in 0..row {
+                    h.act(Action::Down);
+                }
+                h.commands.clear();
+                h.state.message = None;
+                h.act(action);
+                if !matches!(h.state.overlay, Some(Overlay::Confirm(_))) {
+                    continue;
+                }
+                opened = true;
+                assert!(started(&h).is_empty(), "{action}: sent before the yes");
+                // Enter alone and other letters do nothing.
+                h.key(KeyCode::Enter);
+                h.keys("q");
+                assert!(started(&h).is_empty(), "{action}");
+                h.keys("y");
+                let jobs = started(&h);
+                assert_eq!(jobs.len(), 1, "{action}: {:?}", h.commands);
+                assert_eq!(jobs[0].1.action, action.name());
+                break 'panels;
+            }
+        }
+        assert!(opened, "{action} never opened the confirm dialog");
+    }
+}
+
+fn on_queues(env: &str) -> Harness {
+    let mut h = Harness::connected(SANDBOX, env);
+    h.act(Action::PanelQueues);
+    h.commands.clear();
+    h
+}
+
+fn select_queue(h: &mut Harness, name: &str) {
+    let s = h.state.session.as_mut().unwrap();
+    let i = s
+        .queues
+        .visible_rows()
+        .position(|r| r.name == name)
+        .unwrap();
+    s.queues.select(i, 10);
+}
+
+#[test]
+fn purging_a_queue_says_its_depth_and_waits_for_y() {
+    let mut h = on_queues("dev");
+    select_queue(&mut h, "dev-notifications");
+    h.keys("P");
+    let screen = h.screen();
+    assert!(
+        screen
+            .contains("Delete every message in queue dev-notifications (25 visible, 4 in flight,"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+    h.keys("y");
+    let jobs = started(&h);
+    assert_eq!(jobs.len(), 1);
+    assert!(matches!(&jobs[0].1.op, opsdeck::jobs::Op::Purge { queues } if queues.len() == 1));
+}
+
+#[test]
+fn purging_on_protected_prod_wants_the_name() {
+    let mut h = on_queues("prod");
+    select_queue(&mut h, "prod-notifications");
+    h.keys("P");
+    h.keys("y");
+    h.key(KeyCode::Enter);
+    assert!(started(&h).is_empty());
+    insta::assert_snapshot!(h.screen());
+    for _ in 0..1 {
+        h.key(KeyCode::Backspace);
+    }
+    h.keys("prod");
+    h.key(KeyCode::Enter);
+    assert_eq!(started(&h).len(), 1);
+}
+
+#[test]
+fn read_only_refuses_a_peek_and_starts_nothing() {
+    let config = SANDBOX.replace("name = \"dev\"", "name = \"dev\"\nread_only = true");
+    let mut h = Harness::connected(&config, "dev");
+    h.act(Action::PanelQueues);
+    h.commands.clear();
+    h.act(Action::QueuePeek);
+    h.act(Action::QueuePurgeAll);
+    assert!(started(&h).is_empty(), "{:?}", h.commands);
+    assert!(h.state.overlay.is_none());
+    assert!(h.state.message.as_ref().unwrap().text.contains("read-only"));
+}
+
+fn peeked_messages() -> Vec<PeekedMessage> {
+    vec![
+        PeekedMessage {
+            id: "4f1c2a9e-0b7d-4c55-9a61-1d2e3f4a5b6c".into(),
+            body: r#"{"bucket":"dev-uploads","key":"2026/12/02/report.csv","size":1832}"#.into(),
+            attributes: vec![KeyValue {
+                key: "SenderId".into(),
+                value: "AIDAEXAMPLE".into(),
+            }],
+            message_attributes: vec![KeyValue {
+                key: "origin (String)".into(),
+                value: "s3-event".into(),
+            }],
+            receive_count: Some(4),
+            sent: ago(3600),
+        },
+        PeekedMessage {
+            id: "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d".into(),
+            body: "plain text: retry budget exhausted".into(),
+            attributes: vec![],
+            message_attributes: vec![],
+            receive_count: Some(5),
+            sent: ago(7200),
+        },
+    ]
+}
+
+#[test]
+fn a_peek_starts_at_once_and_shows_what_it_saw() {
+    let mut h = on_queues("dev");
+    select_queue(&mut h, "dev-notifications-dlq");
+    h.keys("v");
+    // A change, not a confirmed one: no dialog, straight to a job.
+    assert!(h.state.overlay.is_none());
+    let jobs = started(&h);
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].1.effect, opsdeck::jobs::Effect::Change);
+    job_event(
+        &mut h,
+        jobs[0].0,
+        opsdeck::jobs::JobUpdate::Finished(opsdeck::jobs::Outcome::Ok {
+            summary: "peeked at 2 message(s) of dev-notifications-dlq".into(),
+            detail: Some(opsdeck::jobs::Detail::Peek {
+                queue: "dev-notifications-dlq".into(),
+                messages: peeked_messages(),
+            }),
+        }),
+    );
+    assert!(matches!(h.state.overlay, Some(Overlay::Job { .. })));
+    let screen = h.screen();
+    assert!(
+        screen.contains("was a receive: it raised the receive count"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("\"key\": \"2026/12/02/report.csv\","),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn queue_rows_show_their_depth_over_time() {
+    let mut h = on_queues("dev");
+    for (i, depth) in [0u64, 2, 5, 9, 20, 40, 25].iter().enumerate() {
+        let mut rows = queues("dev");
+        rows[0].visible = Some(*depth);
+        h.send(Msg::Action(Action::Refresh), 100 + i as u64);
+        h.answer(Request::Queues, Ok(Response::Queues(rows)));
+    }
+    let screen = h.screen();
+    assert!(screen.contains("▆▁▂▂▃▅█▆"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+/// Three jobs: one running with progress, one failed, one cancelled.
+fn with_jobs() -> Harness {
+    use opsdeck::jobs::{JobUpdate, Outcome, Progress};
+    let mut h = on_queues("dev");
+    select_queue(&mut h, "dev-notifications-dlq");
+    h.act(Action::QueueRedrive);
+    h.keys("y");
+    h.act(Action::QueuePurgeAll);
+    h.keys("y");
+    select_queue(&mut h, "dev-indexer-tasks");
+    h.act(Action::QueuePurge);
+    h.keys("y");
+    let ids: Vec<u64> = started(&h).iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids.len(), 3);
+    job_event(
+        &mut h,
+        ids[0],
+        JobUpdate::Progress(Progress {
+            done: 20,
+            total: Some(30),
+            phase: "moving".into(),
+        }),
+    );
+    job_event(
+        &mut h,
+        ids[0],
+        JobUpdate::Line("moved a batch of 10".into()),
+    );
+    job_event(
+        &mut h,
+        ids[1],
+        JobUpdate::Finished(Outcome::failed(
+            "purged 3 of 4 queues; failed: dev-indexer-tasks (purged less than a minute ago)",
+        )),
+    );
+    job_event(
+        &mut h,
+        ids[2],
+        JobUpdate::Finished(Outcome::Cancelled("cancelled before it began".into())),
+    );
+    h.act(Action::PanelJobs);
+    h
+}
+
+#[test]
+fn the_jobs_panel_shows_running_failed_and_cancelled_jobs() {
+    let mut h = with_jobs();
+    let screen = h.screen();
+    assert!(screen.contains("20/30 moving"), "{screen}");
+    assert!(screen.contains("failed"), "{screen}");
+    assert!(screen.contains("cancelled"), "{screen}");
+    // A failure stays as a toast until dismissed.
+    assert!(screen.contains("(esc dismisses)"), "{screen}");
+    insta::assert_snapshot!(screen);
+    h.key(KeyCode::Esc);
+    assert!(h.state.toasts.is_empty());
+    // enter shows the selected job's output; x cancels a running one.
+    h.act(Action::Bottom);
+    h.key(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(screen.contains("moved a batch of 10"), "{screen}");
+    h.commands.clear();
+    h.keys("x");
+    assert_eq!(h.commands, [Command::CancelJob(1)]);
+}
+
+#[test]
+fn a_job_survives_a_deployment_switch_and_reports_there() {
+    let mut h = on_queues("dev");
+    select_queue(&mut h, "dev-notifications");
+    h.keys("P");
+    h.keys("y");
+    let (id, plan) = started(&h).remove(0);
+    assert_eq!(plan.deployment.name, "dev");
+    // Switch to prod while the purge runs.
+    h.act(Action::SwitchDeployment);
+    h.act(Action::Down);
+    h.act(Action::Open);
+    assert_eq!(h.state.session.as_ref().unwrap().deployment.name, "prod");
+    h.commands.clear();
+    job_event(
+        &mut h,
+        id,
+        opsdeck::jobs::JobUpdate::Finished(opsdeck::jobs::Outcome::ok("purged dev-notifications")),
+    );
+    let row = h.state.jobs.get(id).unwrap();
+    assert_eq!((row.deployment.as_str(), row.status()), ("dev", "ok"));
+    assert!(
+        toast(&h).contains("dev: purged dev-notifications"),
+        "{}",
+        toast(&h)
+    );
+    // prod's panels are not refreshed for dev's job.
+    assert!(h.commands.is_empty(), "{:?}", h.commands);
+}
+
+#[test]
+fn a_prefilled_prompt_is_replaced_and_a_success_clears_the_error() {
+    let mut h = Harness::connected(SANDBOX, "dev");
+    h.act(Action::PanelLogGroups);
+    h.act(Action::TailLogs);
+    h.keys("H");
+    // The prompt holds 15m; typing replaces it instead of appending.
+    h.keys("2x");
+    h.key(KeyCode::Enter);
+    assert!(h.state.message.as_ref().unwrap().text.contains("2x"));
+    h.key(KeyCode::Backspace);
+    h.key(KeyCode::Backspace);
+    h.keys("1h");
+    h.key(KeyCode::Enter);
+    let s = h.state.session.as_ref().unwrap();
+    assert_eq!(s.logs.as_ref().unwrap().since, "1h");
+    assert_eq!(h.state.message, None);
 }

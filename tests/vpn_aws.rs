@@ -85,7 +85,7 @@ async fn acm_import_and_reimport_to_the_same_arn() {
     let mut pki = pki_fixture(&dir);
 
     let first = pki.server_bundle(SERVER).unwrap();
-    assert_eq!(vpn::certificate_cn(&first.cert_pem).unwrap(), SERVER);
+    assert_eq!(pki::certificate_cn(&first.cert_pem).unwrap(), SERVER);
     // Nothing in ACM yet: a new certificate.
     assert_eq!(
         vpn::find_existing_certificate(&c, &first).await.unwrap(),
@@ -340,11 +340,11 @@ async fn endpoint_state_crl_check_and_publish_with_recorded_traffic() {
     pki.revoke(&RevokeTarget::Cn("dev@example.org".into()), None)
         .unwrap();
     let new_crl = pki.crl(&CrlOptions { days: 180 }).unwrap();
-    let old_revoked = vpn::parse_crl(old_crl.as_bytes()).unwrap().revoked;
+    let old_revoked = pki::parse_crl(old_crl.as_bytes()).unwrap().revoked;
     assert_eq!(old_revoked.len(), 1);
     // OpenSSL read the same revocations from the index as opsdeck wrote.
     assert_eq!(
-        vpn::parse_crl(openssl_crl(&dir, &index_before).as_bytes())
+        pki::parse_crl(openssl_crl(&dir, &index_before).as_bytes())
             .unwrap()
             .revoked,
         old_revoked
@@ -424,7 +424,7 @@ async fn endpoint_state_crl_check_and_publish_with_recorded_traffic() {
     let published = vpn::published_crl(&c, ENDPOINT_ID).await.unwrap();
     assert_eq!(published.status.as_deref(), Some("pending"));
     assert_eq!(
-        vpn::compare_crl(published.pem.as_deref(), new_crl.pem.as_bytes()).unwrap(),
+        pki::compare_crl(published.pem.as_deref(), new_crl.pem.as_bytes()).unwrap(),
         CrlComparison::Identical
     );
 
@@ -722,7 +722,22 @@ vpn_pki = "{}"
         ),
     )
     .unwrap();
-    let args = ["--deployment", "dev", "vpn", "publish", "--server", SERVER];
+    // An import changes AWS: without a terminal it needs --yes, and asks nothing of ACM first.
+    let refused = opsdeck(
+        &config,
+        &["--deployment", "dev", "vpn", "publish", "--server", SERVER],
+    );
+    let stderr = one_line_refusal(&refused);
+    assert!(stderr.contains("--yes"), "{stderr}");
+    let args = [
+        "--deployment",
+        "dev",
+        "vpn",
+        "publish",
+        "--server",
+        SERVER,
+        "--yes",
+    ];
     let first = opsdeck(&config, &args);
     assert!(first.status.success(), "{first:?}");
     let first = String::from_utf8_lossy(&first.stdout).to_string();
@@ -876,18 +891,22 @@ fn publish_crl_with_yes_imports_crl_pem_into_the_endpoint() {
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains(&format!("published the CRL to {ENDPOINT_ID}")),
+        stdout.contains(&format!(
+            "published {} to {ENDPOINT_ID}; its client connections were reset",
+            dir.join("crl.pem").display()
+        )),
         "{stdout}"
     );
+    // Only EC2 calls come here; the audit's best-effort STS call, signed for
+    // sts, is (rightly) refused by this EC2-only server.
+    let refused = endpoint.server.refused();
     assert!(
-        endpoint.server.refused().is_empty(),
-        "{:?}",
-        endpoint.server.refused()
+        refused.iter().all(|r| r.contains("signed for sts")),
+        "{refused:?}"
     );
     assert_eq!(
         endpoint.actions(),
         [
-            "DescribeClientVpnEndpoints",
             "ExportClientVpnClientCertificateRevocationList",
             "ImportClientVpnClientCertificateRevocationList",
         ]
@@ -924,7 +943,7 @@ fn publish_crl_with_yes_imports_crl_pem_into_the_endpoint() {
 
 #[tokio::test]
 async fn the_panels_publish_job_imports_crl_pem_and_reads_it_back() {
-    // What the VPN panel's P runs once confirmed: the worker's CA job.
+    // What the VPN panel's P runs once confirmed: its plan, run as a job.
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("pki");
     pki_fixture(&dir);
@@ -936,36 +955,51 @@ async fn the_panels_publish_job_imports_crl_pem_and_reads_it_back() {
     let endpoint = fake_endpoint(Some(stale));
     let mut dev = deployment(&sandbox_deployments(&endpoint.server.endpoint), "dev");
     dev.resources.vpn_endpoint = Some(ENDPOINT_ID.into());
-    let c = opsdeck::aws::Clients::connect(&dev).await.unwrap();
-    let listing = opsdeck::aws::ca::run(
-        &c,
-        dir.clone(),
-        opsdeck::aws::ca::CaOp::Publish,
-        Some(ENDPOINT_ID),
+    let plan = opsdeck::jobs::vpn::publish_crl_plan(&dev, &dir).unwrap();
+    let audit = opsdeck::jobs::AuditLog::at(tmp.path().join("audit.jsonl"));
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let ctx = opsdeck::jobs::Ctx::new(tx, Default::default());
+    // Who is known already (the console asks STS at connect), so the job
+    // sends nothing but the Client VPN calls.
+    let who = opsdeck::model::Identity {
+        account: "123456789012".into(),
+        arn: "arn:aws:sts::123456789012:assumed-role/Dev/alice".into(),
+    };
+    let outcome = opsdeck::jobs::run(
+        &plan,
+        &audit,
+        opsdeck::jobs::Source::Console,
+        Some(who),
+        None,
+        ctx,
     )
-    .await
-    .unwrap();
-    assert_eq!(
-        listing.done.as_deref(),
-        Some(format!("published crl.pem to {ENDPOINT_ID}; VPN connections were reset").as_str())
+    .await;
+    let crl_path = dir.join("crl.pem");
+    assert!(
+        matches!(&outcome, opsdeck::jobs::Outcome::Ok { summary, .. }
+            if summary == &format!("published {} to {ENDPOINT_ID}; its client connections were reset", crl_path.display())),
+        "{outcome:?}"
     );
-    let crl_pem = std::fs::read_to_string(dir.join("crl.pem")).unwrap();
+    let crl_pem = std::fs::read_to_string(&crl_path).unwrap();
     assert_eq!(
         endpoint.crl.lock().unwrap().as_deref(),
         Some(crl_pem.as_str())
     );
-    // The panel's line about the endpoint comes from reading it back.
-    let info = listing.endpoint.unwrap().unwrap();
-    assert!(info.crl_matches, "{}", info.crl);
-    assert!(info.state.starts_with("available"), "{}", info.state);
     assert_eq!(
         endpoint.actions(),
         [
-            "ImportClientVpnClientCertificateRevocationList",
-            "DescribeClientVpnEndpoints",
             "ExportClientVpnClientCertificateRevocationList",
+            "ImportClientVpnClientCertificateRevocationList",
         ]
     );
+    // The panel's line about the endpoint, read back after the job.
+    let c = opsdeck::aws::Clients::connect(&dev).await.unwrap();
+    let listing = opsdeck::aws::ca::run(Some(&c), dir.clone(), Some(ENDPOINT_ID))
+        .await
+        .unwrap();
+    let info = listing.endpoint.unwrap().unwrap();
+    assert!(info.crl_matches, "{}", info.crl);
+    assert!(info.state.starts_with("available"), "{}", info.state);
     assert!(endpoint.server.refused().is_empty());
 }
 

@@ -7,13 +7,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// Whether an action changes anything in AWS. Read-only mode is an allowlist
-/// over this: only [`Effect::Read`] actions are offered or performed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Effect {
-    Read,
-    Mutating,
-}
+/// What an action does to the world (the plan may lower it, e.g. a dry run).
+/// Read-only mode is an allowlist over this: only [`Effect::Read`] actions
+/// are offered or performed.
+pub use crate::jobs::Effect;
 
 macro_rules! actions {
     ($( $variant:ident => $name:literal, $effect:ident, $help:literal; )*) => {
@@ -55,10 +52,16 @@ actions! {
     PanelIndex => "panel_index", Read, "Show the OpenSearch domain";
     PanelLogs => "panel_logs", Read, "Show the live log tail";
     PanelVpn => "panel_vpn", Read, "Show the VPN certificate authority";
-    VpnSign => "vpn_sign", Mutating, "Sign the selected pending certificate request";
-    VpnRevoke => "vpn_revoke", Mutating, "Revoke the selected certificate";
-    VpnCrl => "vpn_crl", Mutating, "Regenerate the certificate revocation list";
-    VpnPublish => "vpn_publish", Mutating, "Publish the revocation list to the Client VPN endpoint";
+    PanelJobs => "panel_jobs", Read, "Show the jobs: running, finished, and earlier ones";
+    JobCancel => "job_cancel", Read, "Cancel the selected job (where it can stop part-way)";
+    QueuePurge => "queue_purge", Confirmed, "Purge the selected queue: delete every message in it";
+    QueuePurgeAll => "queue_purge_all", Confirmed, "Purge every queue of the deployment";
+    QueuePeek => "queue_peek", Change, "Peek at the selected queue's messages (raises their receive counts)";
+    QueueRedrive => "queue_redrive", Confirmed, "Move the selected dead-letter queue's messages back to their source";
+    VpnSign => "vpn_sign", Confirmed, "Sign the selected pending certificate request";
+    VpnRevoke => "vpn_revoke", Confirmed, "Revoke the selected certificate";
+    VpnCrl => "vpn_crl", Confirmed, "Regenerate the certificate revocation list";
+    VpnPublish => "vpn_publish", Confirmed, "Publish the revocation list to the Client VPN endpoint";
     TailLogs => "tail_logs", Read, "Tail the marked log groups, the selected function's, or the configured ones";
     Mark => "mark", Read, "Mark or unmark the selected log group for tailing";
     Follow => "follow", Read, "Pause or follow the log tail";
@@ -90,7 +93,7 @@ actions! {
 
 impl Action {
     pub fn is_mutating(self) -> bool {
-        self.effect() == Effect::Mutating
+        self.effect().is_mutating()
     }
 }
 

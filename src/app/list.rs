@@ -133,6 +133,13 @@ impl<T: Row> ListPanel<T> {
         self.rebuild(keep.as_deref());
     }
 
+    /// Adds rows, keeping the selection on the row it was on.
+    pub fn extend_rows(&mut self, more: impl IntoIterator<Item = T>) {
+        let keep = self.selected_row().map(|r| r.name().to_string());
+        self.rows.extend(more);
+        self.rebuild(keep.as_deref());
+    }
+
     pub fn set_filter(&mut self, filter: String) {
         let keep = self.selected_row().map(|r| r.name().to_string());
         self.filter = filter;
@@ -204,6 +211,7 @@ impl<T: Row> ListPanel<T> {
 
 /// What the update does to whichever list has focus, whatever its rows.
 pub trait ListOps {
+    fn filter(&self) -> &str;
     fn set_filter(&mut self, filter: String);
     fn move_by(&mut self, delta: isize, height: usize);
     fn select(&mut self, index: usize, height: usize);
@@ -213,6 +221,9 @@ pub trait ListOps {
 }
 
 impl<T: Row> ListOps for ListPanel<T> {
+    fn filter(&self) -> &str {
+        &self.filter
+    }
     fn set_filter(&mut self, filter: String) {
         ListPanel::set_filter(self, filter)
     }
@@ -306,6 +317,7 @@ impl Row for QueueRow {
         "Delayed",
         "Dead-letter queue",
         "DLQ of",
+        "Depth trend",
     ];
 
     fn name(&self) -> &str {

@@ -1,6 +1,13 @@
 //! The log view: one tail's buffer and how the user is reading it.
 
+use crossterm::event::KeyEvent;
 use regex::Regex;
+
+use super::action::Action;
+use super::state::{PanelId, Session, State};
+use super::text::{Edit, TextField};
+use super::update::Command;
+use crate::aws::Request;
 
 use crate::aws::tail::{TailStatus, TailUpdate};
 use crate::logs::LogStore;
@@ -81,7 +88,7 @@ pub struct LogView {
     pub search: Option<Search>,
     /// The line shown pretty-printed (JSON), if any.
     pub detail: Option<usize>,
-    pub prompt: Option<(Prompt, String)>,
+    pub prompt: Option<(Prompt, TextField)>,
 }
 
 impl LogView {
@@ -277,4 +284,342 @@ impl LogView {
             .map(|g| g.rsplit('/').next().unwrap_or(g))
             .unwrap_or("?")
     }
+}
+
+// ---- what the user does in the log view -----------------------------------
+
+// ---- the log view ---------------------------------------------------------
+
+/// What `tail_logs` tails from where the user is: the marked log groups (or
+/// the selected one), the selected function's group, else the configured ones.
+pub(super) fn groups_to_tail(s: &Session) -> Vec<String> {
+    match s.focus {
+        PanelId::LogGroups if !s.marked.is_empty() => s.marked.iter().cloned().collect(),
+        PanelId::LogGroups => s
+            .log_groups
+            .selected_row()
+            .map(|r| r.name.clone())
+            .into_iter()
+            .collect(),
+        PanelId::Functions => s
+            .functions
+            .selected_row()
+            .map(|f| format!("/aws/lambda/{}", f.name))
+            .into_iter()
+            .collect(),
+        PanelId::Logs if s.logs.is_some() => s
+            .logs
+            .as_ref()
+            .map(|l| l.groups.clone())
+            .unwrap_or_default(),
+        _ => s
+            .log_groups
+            .visible_rows()
+            .map(|r| r.name.clone())
+            .collect(),
+    }
+}
+
+/// Replaces the session's tail with a new one.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn start_tail(
+    s: &mut Session,
+    id: u64,
+    groups: Vec<String>,
+    since: String,
+    until: Option<String>,
+    filter: Option<String>,
+    cap: usize,
+    out: &mut Vec<Command>,
+) {
+    if let Some(old) = s.logs.take() {
+        out.push(Command::Send(Request::StopTail(old.id)));
+        if let Older::Loading(h) = old.older {
+            out.push(Command::Send(Request::StopTail(h)));
+        }
+    }
+    let now = jiff::Timestamp::now();
+    let tz = jiff::tz::TimeZone::system();
+    // The prompt validated both; the defaults only guard a race with the clock.
+    let start =
+        crate::logs::parse_time(&since, now, &tz).unwrap_or(now.as_millisecond() - 15 * 60_000);
+    let end = until
+        .as_deref()
+        .and_then(|u| crate::logs::parse_time(u, now, &tz).ok());
+    let spec = crate::aws::tail::TailSpec {
+        groups: groups.clone(),
+        range: crate::logs::Range { start, end },
+        filter: filter.clone(),
+        follow: end.is_none(),
+        poll_every: std::time::Duration::from_secs(1),
+    };
+    out.push(Command::Send(Request::Tail {
+        id,
+        spec: Box::new(spec),
+    }));
+    let mut view = LogView::new(id, groups, since, filter, cap);
+    view.until = until;
+    view.start_ms = start;
+    s.logs = Some(view);
+}
+
+/// Starts fetching the lines before the oldest loaded one (scrolling up past it).
+fn load_older(v: &mut LogView, id: u64, out: &mut Vec<Command>) -> bool {
+    use Older;
+    if matches!(v.older, Older::Loading(_) | Older::Exhausted) || v.store.len() >= v.store.cap() {
+        return false;
+    }
+    // Go back as far again as is loaded (at least 15 minutes).
+    let now = jiff::Timestamp::now().as_millisecond();
+    let span = (now - v.start_ms).max(15 * 60_000);
+    let start = v.start_ms - span;
+    let spec = crate::aws::tail::TailSpec {
+        groups: v.groups.clone(),
+        // Up to just before what is loaded: no overlap, nothing to de-duplicate.
+        range: crate::logs::Range {
+            start,
+            end: Some(v.start_ms - 1),
+        },
+        filter: v.filter.clone(),
+        follow: false,
+        poll_every: std::time::Duration::from_secs(1),
+    };
+    out.push(Command::Send(Request::Tail {
+        id,
+        spec: Box::new(spec),
+    }));
+    v.start_ms = start;
+    v.older = Older::Loading(id);
+    true
+}
+
+/// Handles an action in the log view; false if it is not the view's.
+pub(super) fn log_action(
+    s: &mut Session,
+    action: Action,
+    height: usize,
+    next_id: &mut u64,
+    out: &mut Vec<Command>,
+) -> bool {
+    use Prompt;
+    let Some(v) = s.logs.as_mut() else {
+        return false;
+    };
+    // Scrolling up past the oldest loaded line loads older ones.
+    if v.cursor == 0 && matches!(action, Action::Up | Action::PageUp | Action::Top) {
+        v.pause(height);
+        v.cursor = 0;
+        v.keep_visible(height);
+        if load_older(v, *next_id, out) {
+            *next_id += 1;
+        }
+        return true;
+    }
+    let page = height.max(1) as isize;
+    match action {
+        Action::Up => v.move_cursor(-1, height),
+        Action::Down => v.move_cursor(1, height),
+        Action::PageUp => v.move_cursor(-page, height),
+        Action::PageDown => v.move_cursor(page, height),
+        Action::Top => {
+            v.pause(height);
+            v.cursor = 0;
+            v.keep_visible(height);
+        }
+        Action::Bottom => v.resume(),
+        Action::Follow if v.follow => v.pause(height),
+        Action::Follow => v.resume(),
+        Action::Filter => v.prompt = Some((Prompt::Search, TextField::new())),
+        Action::LogFilter => {
+            v.prompt = Some((
+                Prompt::Filter,
+                TextField::prefilled(v.filter.clone().unwrap_or_default()),
+            ))
+        }
+        Action::LogSince => {
+            let range = match &v.until {
+                Some(u) => format!("{}..{u}", v.since),
+                None => v.since.clone(),
+            };
+            v.prompt = Some((Prompt::Since, TextField::prefilled(range)));
+        }
+        Action::Select if v.anchor.is_some() => v.anchor = None,
+        Action::Select => {
+            v.pause(height);
+            v.anchor = Some(v.cursor);
+        }
+        Action::SaveLogs => {
+            let name = v.group_label(0).to_string();
+            let stamp = jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S");
+            v.prompt = Some((
+                Prompt::Save,
+                TextField::prefilled(format!("opsdeck-{name}-{stamp}.log")),
+            ));
+        }
+        Action::SearchNext | Action::SearchPrev => {
+            if let Some(i) = v.find(action == Action::SearchNext) {
+                v.follow = false;
+                v.cursor = i;
+                v.keep_visible(height);
+            }
+        }
+        Action::ToggleWrap => v.wrap = !v.wrap,
+        Action::ToggleUtc => v.utc = !v.utc,
+        Action::ToggleStream => v.show_stream = !v.show_stream,
+        Action::Open if v.detail.is_some() => v.detail = None,
+        Action::Open => v.detail = (!v.store.is_empty()).then_some(v.cursor),
+        Action::Back if v.detail.is_some() => v.detail = None,
+        Action::Back if v.anchor.is_some() => v.anchor = None,
+        Action::Back if v.search.is_some() => v.search = None,
+        Action::CopyLine => {
+            let range = v.selection();
+            let n = range.end() - range.start() + 1;
+            let text: Vec<&str> = v
+                .store
+                .iter_from(*range.start())
+                .take(n)
+                .map(|l| l.text)
+                .collect();
+            if !text.is_empty() {
+                out.push(Command::Clipboard(text.join("\n")));
+            }
+        }
+        Action::Refresh => {
+            let (id, groups, since, until, filter, cap) = (
+                v.id,
+                v.groups.clone(),
+                v.since.clone(),
+                v.until.clone(),
+                v.filter.clone(),
+                v.store.cap(),
+            );
+            start_tail(s, id, groups, since, until, filter, cap, out);
+        }
+        _ => return false,
+    }
+    true
+}
+
+impl State {
+    pub(super) fn log_prompt_key(&mut self, key: KeyEvent, out: &mut Vec<Command>) {
+        let cap = self.log_cap;
+        let id = self.next_tail_id;
+        let height = self.list_height;
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
+        let Some(v) = s.logs.as_mut() else { return };
+        let Some((prompt, field)) = v.prompt.as_mut() else {
+            return;
+        };
+        let prompt = *prompt;
+        match field.key(key) {
+            Edit::Cancel => v.prompt = None,
+            Edit::Submit => {
+                let text = field.text().trim().to_string();
+                // A value that works clears what a wrong one left in the status line.
+                self.message = None;
+                match prompt {
+                    Prompt::Search if text.is_empty() => {
+                        v.search = None;
+                        v.prompt = None;
+                    }
+                    Prompt::Search => {
+                        // Smart case: lower-case patterns ignore case.
+                        let pattern = if text.chars().any(char::is_uppercase) {
+                            text.clone()
+                        } else {
+                            format!("(?i){text}")
+                        };
+                        match regex::Regex::new(&pattern) {
+                            Ok(regex) => {
+                                v.search = Some(Search {
+                                    pattern: text,
+                                    regex,
+                                });
+                                v.prompt = None;
+                                let found = if v.follow {
+                                    v.find(false).or_else(|| v.find(true))
+                                } else {
+                                    v.find(true)
+                                };
+                                if let Some(i) = found {
+                                    v.follow = false;
+                                    v.cursor = i;
+                                    v.keep_visible(height);
+                                }
+                            }
+                            Err(e) => {
+                                let msg = e
+                                    .to_string()
+                                    .lines()
+                                    .last()
+                                    .unwrap_or("invalid")
+                                    .trim()
+                                    .to_string();
+                                self.warn(format!("not a valid regex: {msg}"));
+                            }
+                        }
+                    }
+                    Prompt::Filter | Prompt::Since => {
+                        let (mut since, mut until, mut filter) =
+                            (v.since.clone(), v.until.clone(), v.filter.clone());
+                        if prompt == Prompt::Since {
+                            // "2h" follows from two hours ago; "2h..1h" reads a closed range.
+                            let (from, to) = match text.split_once("..") {
+                                Some((a, b)) => (a.trim().to_string(), Some(b.trim().to_string())),
+                                None => (text, None),
+                            };
+                            let tz = jiff::tz::TimeZone::system();
+                            let checked = crate::logs::parse_range(
+                                &from,
+                                to.as_deref(),
+                                jiff::Timestamp::now(),
+                                &tz,
+                            );
+                            if let Err(e) = checked {
+                                self.warn(e);
+                                return;
+                            }
+                            (since, until) = (from, to);
+                        } else {
+                            filter = (!text.is_empty()).then_some(text);
+                        }
+                        let groups = v.groups.clone();
+                        self.next_tail_id += 1;
+                        start_tail(s, id, groups, since, until, filter, cap, out);
+                    }
+                    Prompt::Save => {
+                        // The selection if there is one, else the whole buffer.
+                        let range = if v.anchor.is_some() {
+                            v.selection()
+                        } else {
+                            0..=v.last()
+                        };
+                        let contents = render_buffer(v, range);
+                        v.prompt = None;
+                        out.push(Command::WriteFile {
+                            path: text.into(),
+                            contents,
+                        });
+                    }
+                }
+            }
+            Edit::Changed | Edit::Moved | Edit::Ignored => {}
+        }
+    }
+}
+
+/// The buffer as the CLI prints it: time, stream, message.
+fn render_buffer(v: &LogView, range: std::ops::RangeInclusive<usize>) -> String {
+    let mut s = String::new();
+    let n = range.end() + 1 - range.start();
+    for l in v.store.iter_from(*range.start()).take(n) {
+        let time = jiff::Timestamp::from_millisecond(l.ts)
+            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+            .unwrap_or_default();
+        let stream = v.store.source(l.source).map_or("", |src| &src.stream);
+        s.push_str(&format!("{time} {stream} {}\n", l.text));
+    }
+    s
 }

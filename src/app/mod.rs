@@ -1,10 +1,15 @@
 //! Application state, actions and the update function: no I/O here.
 
 pub mod action;
+pub mod confirm;
+pub mod jobs;
 pub mod list;
 pub mod logs;
+pub mod palette;
 pub mod state;
+pub mod text;
 pub mod update;
+mod verbs;
 pub mod vpn;
 
 pub use action::{Action, Effect};

@@ -18,10 +18,11 @@ pub enum PanelId {
     Index,
     Logs,
     Vpn,
+    Jobs,
 }
 
 impl PanelId {
-    pub const ALL: [PanelId; 7] = [
+    pub const ALL: [PanelId; 8] = [
         PanelId::Stacks,
         PanelId::Functions,
         PanelId::Queues,
@@ -29,6 +30,7 @@ impl PanelId {
         PanelId::Index,
         PanelId::Logs,
         PanelId::Vpn,
+        PanelId::Jobs,
     ];
 
     pub fn title(self) -> &'static str {
@@ -40,6 +42,22 @@ impl PanelId {
             PanelId::Index => "Index",
             PanelId::Logs => "Logs",
             PanelId::Vpn => "VPN",
+            PanelId::Jobs => "Jobs",
+        }
+    }
+
+    /// The panel's section in keymap files (`[panels.<key>]`); stable, since
+    /// users write it.
+    pub fn key(self) -> &'static str {
+        match self {
+            PanelId::Stacks => "stacks",
+            PanelId::Functions => "functions",
+            PanelId::Queues => "queues",
+            PanelId::LogGroups => "log_groups",
+            PanelId::Index => "index",
+            PanelId::Logs => "logs",
+            PanelId::Vpn => "vpn",
+            PanelId::Jobs => "jobs",
         }
     }
 
@@ -59,12 +77,24 @@ pub enum Screen {
     Console,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
-    Help { scroll: usize },
-    Palette { input: String, selected: usize },
-    Problems { scroll: usize },
-    Confirm(Box<super::vpn::Confirm>),
+    Help {
+        scroll: usize,
+    },
+    Palette {
+        input: super::text::TextField,
+        selected: usize,
+    },
+    Problems {
+        scroll: usize,
+    },
+    Confirm(Box<super::confirm::ConfirmDialog>),
+    /// A job's output (and, for a peek, the messages it saw).
+    Job {
+        key: String,
+        scroll: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +119,9 @@ pub struct StackDetailView {
     pub scroll: usize,
 }
 
+/// Refreshes of a queue's depth its sparkline shows.
+pub const DEPTHS_KEPT: usize = 40;
+
 /// One connected deployment.
 #[derive(Debug)]
 pub struct Session {
@@ -105,8 +138,11 @@ pub struct Session {
     /// `Some(None)`: loaded, and the deployment names no domain.
     pub index: Option<Option<DomainStatus>>,
     pub detail: Option<StackDetailView>,
-    /// The filter of the focused list is being typed.
+    /// The filter of the focused list is being typed (into `filter_input`).
     pub editing_filter: bool,
+    pub filter_input: super::text::TextField,
+    /// Each queue's visible messages at the last refreshes, oldest first.
+    pub depths: std::collections::HashMap<String, std::collections::VecDeque<u64>>,
     /// Log groups marked for tailing together.
     pub marked: std::collections::BTreeSet<String>,
     /// The live tail, once one was started.
@@ -136,6 +172,8 @@ impl Session {
             index: None,
             detail: None,
             editing_filter: false,
+            filter_input: Default::default(),
+            depths: Default::default(),
             marked: Default::default(),
             logs: None,
             vpn: ListPanel::default(),
@@ -151,7 +189,7 @@ impl Session {
             PanelId::Queues => &self.queues.fetch,
             PanelId::LogGroups => &self.log_groups.fetch,
             PanelId::Index => &self.index_fetch,
-            PanelId::Logs => &self.idle,
+            PanelId::Logs | PanelId::Jobs => &self.idle,
             PanelId::Vpn => &self.vpn.fetch,
         }
     }
@@ -163,7 +201,7 @@ impl Session {
             PanelId::Queues => &mut self.queues.fetch,
             PanelId::LogGroups => &mut self.log_groups.fetch,
             PanelId::Index => &mut self.index_fetch,
-            PanelId::Logs => &mut self.idle,
+            PanelId::Logs | PanelId::Jobs => &mut self.idle,
             PanelId::Vpn => &mut self.vpn.fetch,
         }
     }
@@ -176,7 +214,7 @@ impl Session {
             PanelId::Queues => &mut self.queues,
             PanelId::LogGroups => &mut self.log_groups,
             PanelId::Vpn => &mut self.vpn,
-            PanelId::Index | PanelId::Logs => return None,
+            PanelId::Index | PanelId::Logs | PanelId::Jobs => return None,
         })
     }
 
@@ -189,7 +227,7 @@ impl Session {
             PanelId::Queues => self.queues.view.len(),
             PanelId::LogGroups => self.log_groups.view.len(),
             PanelId::Vpn => self.vpn.view.len(),
-            PanelId::Index | PanelId::Logs => return None,
+            PanelId::Index | PanelId::Logs | PanelId::Jobs => return None,
         };
         loaded.then_some(n)
     }
@@ -201,7 +239,18 @@ impl Session {
             PanelId::Queues => &self.queues.filter,
             PanelId::LogGroups => &self.log_groups.filter,
             PanelId::Vpn => &self.vpn.filter,
-            PanelId::Index | PanelId::Logs => "",
+            PanelId::Index | PanelId::Logs | PanelId::Jobs => "",
+        }
+    }
+
+    /// Remembers each queue's visible depth, for the sparklines.
+    pub fn record_depths(&mut self, rows: &[crate::model::QueueRow]) {
+        for r in rows {
+            let d = self.depths.entry(r.name.clone()).or_default();
+            if d.len() == DEPTHS_KEPT {
+                d.pop_front();
+            }
+            d.push_back(r.visible.unwrap_or(0));
         }
     }
 
@@ -241,6 +290,9 @@ pub struct State {
     pub next_tail_id: u64,
     /// Lines a log tail buffers before dropping the oldest.
     pub log_cap: usize,
+    /// Jobs of every deployment: they outlive a deployment switch.
+    pub jobs: super::jobs::Jobs,
+    pub toasts: Vec<super::jobs::Toast>,
 }
 
 impl State {
@@ -280,6 +332,8 @@ impl State {
             list_height: 10,
             next_tail_id: 1,
             log_cap: config.log_buffer_lines,
+            jobs: Default::default(),
+            toasts: Vec::new(),
         }
     }
 

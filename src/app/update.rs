@@ -6,12 +6,18 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use ratatui::layout::{Position, Rect};
 
 use super::action::Action;
+use super::list::ListOps;
+use super::logs::{groups_to_tail, log_action, start_tail};
+use super::palette::palette_matches;
 use super::state::{Overlay, PanelId, Screen, Session, StackDetailView, State, Tone};
+use super::text::{Edit, TextField};
 use crate::aws::{Event, Request, Response};
 use crate::config::Deployment;
+use crate::jobs::{JobEvent, Plan};
+use crate::model::Identity;
 
 /// Something for the runtime to do on the state's behalf.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Start a worker for this deployment (dropping the previous one).
     Connect {
@@ -27,6 +33,15 @@ pub enum Command {
         path: std::path::PathBuf,
         contents: String,
     },
+    /// Run a plan as job `id` (it was confirmed, if it needed to be).
+    StartJob {
+        id: u64,
+        plan: Box<Plan>,
+        /// Who the deployment's credentials belong to, for the audit log.
+        who: Option<Identity>,
+    },
+    /// Ask job `id` to stop at its next safe point.
+    CancelJob(u64),
 }
 
 /// Input to [`State::update`].
@@ -36,6 +51,9 @@ pub enum Msg {
     Mouse(MouseEvent),
     Action(Action),
     Aws(Event),
+    Job(JobEvent),
+    /// Jobs of earlier runs, read from the audit log at start.
+    JobHistory(Vec<crate::jobs::audit::Entry>),
     /// Time passed: auto-refresh what is due.
     Tick,
 }
@@ -59,8 +77,11 @@ impl State {
             Msg::Mouse(m) => self.mouse(m, now, hits, &mut out),
             Msg::Action(a) => self.act(a, now, &mut out),
             Msg::Aws(e) => self.aws_event(e, now, &mut out),
+            Msg::Job(e) => self.job_event(e, now, &mut out),
+            Msg::JobHistory(entries) => self.job_history(entries),
             Msg::Tick => {}
         }
+        self.expire_toasts(now);
         self.refresh_due(now, &mut out);
         out
     }
@@ -68,16 +89,23 @@ impl State {
     /// When the loop must wake even if nothing happens: the next automatic
     /// refresh, or the next change of an "updated … ago" label.
     pub fn next_wake(&self, now: Instant) -> Option<Instant> {
-        let s = self
+        let toast = self.toasts.iter().filter_map(|t| t.until).min();
+        let Some(s) = self
             .session
             .as_ref()
-            .filter(|_| self.screen == Screen::Console)?;
+            .filter(|_| self.screen == Screen::Console)
+        else {
+            return toast;
+        };
         let fetch = s.fetch(s.focus);
         let refresh = self.refresh_interval.and_then(|i| fetch.due_at(i));
         let label = fetch.updated_at.map(|t| {
             now + crate::ui::format::until_label_changes(now.saturating_duration_since(t))
         });
-        [refresh, label].into_iter().flatten().min()
+        // Running jobs show their elapsed time in seconds.
+        let jobs = (s.focus == PanelId::Jobs && self.jobs.running() > 0)
+            .then(|| now + std::time::Duration::from_secs(1));
+        [refresh, label, toast, jobs].into_iter().flatten().min()
     }
 
     // ---- keys -----------------------------------------------------------
@@ -100,34 +128,51 @@ impl State {
         {
             return self.filter_key(key);
         }
-        if let Some(action) = self.keymap.action_for(key) {
+        let panel = self
+            .session
+            .as_ref()
+            .filter(|_| self.screen == Screen::Console);
+        if let Some(action) = self.keymap.action_for(panel.map(|s| s.focus), key) {
             self.act(action, now, out);
         }
     }
 
     fn filter_key(&mut self, key: KeyEvent) {
         let height = self.list_height;
-        let Some(s) = self.session.as_mut() else {
-            return;
+        let edit = match self.session.as_mut() {
+            Some(s) => s.filter_input.key(key),
+            None => return,
         };
-        let mut filter = s.filter(s.focus).to_string();
-        match key.code {
-            KeyCode::Esc => {
-                filter.clear();
-                s.editing_filter = false;
+        let text = self
+            .session
+            .as_ref()
+            .map(|s| s.filter_input.text().to_string())
+            .unwrap_or_default();
+        match edit {
+            Edit::Cancel => {
+                self.set_editing_filter(false);
+                if let Some(list) = self.list_mut() {
+                    list.set_filter(String::new());
+                }
             }
-            KeyCode::Enter => s.editing_filter = false,
-            KeyCode::Backspace => {
-                filter.pop();
+            Edit::Submit => self.set_editing_filter(false),
+            Edit::Changed => {
+                if let Some(list) = self.list_mut() {
+                    list.set_filter(text);
+                }
             }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => filter.clear(),
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => filter.push(c),
-            KeyCode::Up => return move_selection(s, -1, height),
-            KeyCode::Down => return move_selection(s, 1, height),
-            _ => return,
+            Edit::Ignored => match key.code {
+                KeyCode::Up => self.move_selection(-1, height),
+                KeyCode::Down => self.move_selection(1, height),
+                _ => {}
+            },
+            Edit::Moved => {}
         }
-        if let Some(list) = s.list_mut() {
-            list.set_filter(filter);
+    }
+
+    fn set_editing_filter(&mut self, on: bool) {
+        if let Some(s) = self.session.as_mut() {
+            s.editing_filter = on;
         }
     }
 
@@ -138,34 +183,27 @@ impl State {
         };
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
-            KeyCode::Esc => self.overlay = None,
-            KeyCode::Enter => {
-                let chosen = palette_matches(input, read_only).get(*selected).copied();
-                self.overlay = None;
-                if let Some(action) = chosen {
-                    self.act(action, now, out);
-                }
-            }
             KeyCode::Up => *selected = selected.saturating_sub(1),
             KeyCode::Char('p') if ctrl => *selected = selected.saturating_sub(1),
             KeyCode::Down | KeyCode::Tab => *selected += 1,
             KeyCode::Char('n') if ctrl => *selected += 1,
-            KeyCode::Backspace => {
-                input.pop();
-                *selected = 0;
-            }
-            KeyCode::Char('u') if ctrl => {
-                input.clear();
-                *selected = 0;
-            }
-            KeyCode::Char(c) if !ctrl => {
-                input.push(c);
-                *selected = 0;
-            }
-            _ => {}
+            _ => match input.key(key) {
+                Edit::Cancel => self.overlay = None,
+                Edit::Submit => {
+                    let chosen = palette_matches(input.text(), read_only)
+                        .get(*selected)
+                        .copied();
+                    self.overlay = None;
+                    if let Some(action) = chosen {
+                        self.act(action, now, out);
+                    }
+                }
+                Edit::Changed => *selected = 0,
+                Edit::Moved | Edit::Ignored => {}
+            },
         }
         if let Some(Overlay::Palette { input, selected }) = self.overlay.as_mut() {
-            let n = palette_matches(input, read_only).len();
+            let n = palette_matches(input.text(), read_only).len();
             *selected = (*selected).min(n.saturating_sub(1));
         }
     }
@@ -191,7 +229,19 @@ impl State {
                 (_, Action::Back | Action::Quit) => self.overlay = None,
                 (Overlay::Help { .. }, Action::Help)
                 | (Overlay::Problems { .. }, Action::Problems) => self.overlay = None,
-                (Overlay::Help { scroll } | Overlay::Problems { scroll }, a) => {
+                (Overlay::Job { key, .. }, Action::JobCancel) => {
+                    let id = self.jobs.list.rows.iter().find(|r| &r.key == key);
+                    match id.and_then(|r| r.id) {
+                        Some(id) => self.cancel_job(id, out),
+                        None => self.warn("that job ran in an earlier run of opsdeck"),
+                    }
+                }
+                (
+                    Overlay::Help { scroll }
+                    | Overlay::Problems { scroll }
+                    | Overlay::Job { scroll, .. },
+                    a,
+                ) => {
                     *scroll = scrolled(*scroll, a, self.list_height);
                 }
                 (Overlay::Palette { .. } | Overlay::Confirm(_), _) => {}
@@ -204,7 +254,7 @@ impl State {
             Action::Problems => self.overlay = Some(Overlay::Problems { scroll: 0 }),
             Action::Palette => {
                 self.overlay = Some(Overlay::Palette {
-                    input: String::new(),
+                    input: TextField::new(),
                     selected: 0,
                 })
             }
@@ -320,6 +370,7 @@ impl State {
             Action::PanelIndex => focus_to(PanelId::Index),
             Action::PanelLogs => focus_to(PanelId::Logs),
             Action::PanelVpn => focus_to(PanelId::Vpn),
+            Action::PanelJobs => focus_to(PanelId::Jobs),
             _ => None,
         };
         if let Some(p) = new_focus {
@@ -333,6 +384,20 @@ impl State {
         {
             return;
         }
+        if action.is_mutating() {
+            // Every change is planned from where the user is, then proposed:
+            // confirmed ones open the one dialog, nothing is sent before its yes.
+            if let Some(plan) = self.plan(action, std::time::SystemTime::now()) {
+                self.propose(plan, now, out);
+            }
+            return;
+        }
+        let focus = s.focus;
+        let filtered = if focus == PanelId::Jobs {
+            !self.jobs.list.filter.is_empty()
+        } else {
+            !s.filter(focus).is_empty()
+        };
         match action {
             Action::TailLogs => {
                 let groups = groups_to_tail(s);
@@ -360,13 +425,7 @@ impl State {
                     ));
                 }
             }
-            Action::VpnSign | Action::VpnRevoke | Action::VpnCrl | Action::VpnPublish => {
-                match vpn_confirm(s, action) {
-                    Ok(confirm) => self.overlay = Some(Overlay::Confirm(Box::new(confirm))),
-                    Err(why) => self.warn(why),
-                }
-            }
-            Action::Mark if s.focus == PanelId::LogGroups => {
+            Action::Mark if focus == PanelId::LogGroups => {
                 if let Some(name) = s.log_groups.selected_row().map(|r| r.name.clone()) {
                     if !s.marked.remove(&name) {
                         s.marked.insert(name);
@@ -374,28 +433,35 @@ impl State {
                     s.log_groups.move_by(1, height);
                 }
             }
-            Action::Up => move_selection(s, -1, height),
-            Action::Down => move_selection(s, 1, height),
-            Action::PageUp => move_selection(s, -(height as isize), height),
-            Action::PageDown => move_selection(s, height as isize, height),
-            Action::Top => move_selection(s, isize::MIN / 2, height),
-            Action::Bottom => move_selection(s, isize::MAX / 2, height),
-            Action::Refresh => refresh(s, s.focus, now, out),
+            Action::Up => self.move_selection(-1, height),
+            Action::Down => self.move_selection(1, height),
+            Action::PageUp => self.move_selection(-(height as isize), height),
+            Action::PageDown => self.move_selection(height as isize, height),
+            Action::Top => self.move_selection(isize::MIN / 2, height),
+            Action::Bottom => self.move_selection(isize::MAX / 2, height),
+            Action::Refresh => refresh(s, focus, now, out),
             Action::RefreshAll => {
                 for p in PanelId::ALL {
                     refresh(s, p, now, out);
                 }
             }
-            Action::Filter if !matches!(s.focus, PanelId::Index | PanelId::Logs) => {
-                s.editing_filter = true
+            Action::Filter if !matches!(focus, PanelId::Index | PanelId::Logs) => {
+                s.editing_filter = true;
+                let current = self
+                    .list_mut()
+                    .map(|l| l.filter().to_string())
+                    .unwrap_or_default();
+                if let Some(s) = self.session.as_mut() {
+                    s.filter_input = TextField::editing(current);
+                }
             }
-            Action::Back if !s.filter(s.focus).is_empty() => {
-                if let Some(list) = s.list_mut() {
+            Action::Back if filtered => {
+                if let Some(list) = self.list_mut() {
                     list.set_filter(String::new());
                 }
             }
             Action::SortNext | Action::SortReverse => {
-                if let Some(list) = s.list_mut() {
+                if let Some(list) = self.list_mut() {
                     if action == Action::SortNext {
                         list.sort_by_next_column();
                     } else {
@@ -403,7 +469,7 @@ impl State {
                     }
                 }
             }
-            Action::Open if s.focus == PanelId::Stacks => {
+            Action::Open if focus == PanelId::Stacks => {
                 if let Some(row) = s.stacks.selected_row() {
                     let stack = row.name.clone();
                     let mut view = StackDetailView {
@@ -417,7 +483,39 @@ impl State {
                     out.push(Command::Send(Request::StackDetail(stack)));
                 }
             }
+            Action::Open if focus == PanelId::Jobs => {
+                if let Some(row) = self.jobs.list.selected_row() {
+                    self.overlay = Some(Overlay::Job {
+                        key: row.key.clone(),
+                        scroll: 0,
+                    });
+                }
+            }
+            Action::JobCancel => match self.jobs.list.selected_row().and_then(|r| r.id) {
+                Some(id) if focus == PanelId::Jobs => self.cancel_job(id, out),
+                _ if focus == PanelId::Jobs => {
+                    self.warn("that job ran in an earlier run of opsdeck; it cannot be cancelled")
+                }
+                _ => self.warn("select a running job in the Jobs panel (8) to cancel it"),
+            },
+            // Esc with nothing else to close dismisses the toasts.
+            Action::Back => self.toasts.clear(),
             _ => {}
+        }
+    }
+
+    /// The focused list: a panel's of the open deployment, or the jobs'.
+    pub fn list_mut(&mut self) -> Option<&mut dyn ListOps> {
+        let s = self.session.as_mut()?;
+        if s.focus == PanelId::Jobs {
+            return Some(&mut self.jobs.list);
+        }
+        s.list_mut()
+    }
+
+    fn move_selection(&mut self, delta: isize, height: usize) {
+        if let Some(list) = self.list_mut() {
+            list.move_by(delta, height);
         }
     }
 
@@ -450,10 +548,10 @@ impl State {
                     self.picker = row.min(self.deployments.len().saturating_sub(1));
                     return;
                 }
-                let Some(s) = self.session.as_mut().filter(|s| s.detail.is_none()) else {
+                if self.session.as_ref().is_none_or(|s| s.detail.is_some()) {
                     return;
-                };
-                if let Some(list) = s.list_mut() {
+                }
+                if let Some(list) = self.list_mut() {
                     let first = list.offset();
                     list.select(first + row, height);
                 }
@@ -500,34 +598,27 @@ impl State {
             }
             return;
         }
-        // What a VPN job did, or why it was refused: for the status line.
-        let mut done: Option<String> = None;
-        let job_failed = match (&e.request, &e.outcome) {
-            (Request::Ca { op, .. }, Err(p)) if *op != crate::aws::ca::CaOp::List => {
-                Some(p.message.clone())
-            }
-            _ => None,
-        };
         let (ok, error) = match e.outcome {
             Ok(r) => (Some(r), None),
             Err(p) => (None, Some(p)),
         };
-        let again = match &e.request {
-            Request::Identity => s.identity_fetch.finish(now, error, e.took),
-            Request::StackDetail(name) => match s.detail.as_mut().filter(|d| &d.stack == name) {
+        let again = match feeds(&e.request) {
+            Feeds::Identity => s.identity_fetch.finish(now, error, e.took),
+            Feeds::Detail(name) => match s.detail.as_mut().filter(|d| d.stack == name) {
                 Some(d) => d.fetch.finish(now, error, e.took),
                 None => false,
             },
-            r => {
-                let panel = panel_of(r);
-                s.fetch_mut(panel).finish(now, error, e.took)
-            }
+            Feeds::Panel(panel) => s.fetch_mut(panel).finish(now, error, e.took),
+            Feeds::Tail => false,
         };
         match ok {
             Some(Response::Identity(id)) => s.identity = Some(id),
             Some(Response::Stacks(rows)) => s.stacks.set_rows(rows),
             Some(Response::Functions(rows)) => s.functions.set_rows(rows),
-            Some(Response::Queues(rows)) => s.queues.set_rows(rows),
+            Some(Response::Queues(rows)) => {
+                s.record_depths(&rows);
+                s.queues.set_rows(rows);
+            }
             Some(Response::LogGroups(rows)) => s.log_groups.set_rows(rows),
             Some(Response::Domain(d)) => s.index = Some(d),
             Some(Response::StackDetail(name, detail)) => {
@@ -550,7 +641,6 @@ impl State {
                     )
                     .collect();
                 s.vpn.set_rows(rows);
-                done = listing.done.clone();
                 s.ca = Some(listing);
             }
             Some(Response::Tail { .. }) | None => {}
@@ -560,25 +650,11 @@ impl State {
             keep_visible(s, height);
         }
         if again {
-            // A refresh queued behind a job is a listing: never the job again.
-            let next = match e.request {
-                Request::Ca { dir, .. } => Request::Ca {
-                    dir,
-                    op: crate::aws::ca::CaOp::List,
-                },
-                r => r,
-            };
-            out.push(Command::Send(next));
+            out.push(Command::Send(e.request));
         }
         if self.message.as_ref().is_some_and(|m| m.tone == Tone::Info) {
             // Info messages are one-shot; a new answer clears them.
             self.message = None;
-        }
-        if let Some(d) = done {
-            self.info(d);
-        }
-        if let Some(why) = job_failed {
-            self.warn(why);
         }
     }
 
@@ -609,7 +685,7 @@ fn tail_id(e: &Event) -> Option<u64> {
     }
 }
 
-fn refresh(s: &mut Session, panel: PanelId, now: Instant, out: &mut Vec<Command>) {
+pub(super) fn refresh(s: &mut Session, panel: PanelId, now: Instant, out: &mut Vec<Command>) {
     let Some(request) = request_for(panel, &s.deployment) else {
         return;
     };
@@ -619,12 +695,6 @@ fn refresh(s: &mut Session, panel: PanelId, now: Instant, out: &mut Vec<Command>
     // A failed identity (credentials, endpoint) is retried with any refresh.
     if s.identity_fetch.error.is_some() && s.identity_fetch.begin(now) {
         out.push(Command::Send(Request::Identity));
-    }
-}
-
-fn move_selection(s: &mut Session, delta: isize, height: usize) {
-    if let Some(list) = s.list_mut() {
-        list.move_by(delta, height);
     }
 }
 
@@ -651,27 +721,37 @@ fn scrolled(scroll: usize, action: Action, height: usize) -> usize {
 /// What refreshes a panel; `None` for one that is not fetched (Logs: its tail feeds it).
 pub fn request_for(panel: PanelId, d: &Deployment) -> Option<Request> {
     Some(match panel {
-        PanelId::Vpn => Request::Ca {
-            dir: super::vpn::pki_dir(d),
-            op: crate::aws::ca::CaOp::List,
-        },
+        PanelId::Vpn => Request::Pki(super::vpn::pki_dir(d)),
         PanelId::Stacks => Request::Stacks,
         PanelId::Functions => Request::Functions,
         PanelId::Queues => Request::Queues,
         PanelId::LogGroups => Request::LogGroups,
         PanelId::Index => Request::Domain,
-        PanelId::Logs => return None,
+        PanelId::Logs | PanelId::Jobs => return None,
     })
 }
 
-fn panel_of(request: &Request) -> PanelId {
+/// What a worker's answer feeds.
+enum Feeds {
+    Identity,
+    Panel(PanelId),
+    Detail(String),
+    Tail,
+}
+
+/// Every request says what its answer feeds: no catch-all, so a new request
+/// cannot silently be taken for another panel's refresh.
+fn feeds(request: &Request) -> Feeds {
     match request {
-        Request::Ca { .. } => PanelId::Vpn,
-        Request::Functions => PanelId::Functions,
-        Request::Queues => PanelId::Queues,
-        Request::LogGroups => PanelId::LogGroups,
-        Request::Domain => PanelId::Index,
-        _ => PanelId::Stacks,
+        Request::Identity => Feeds::Identity,
+        Request::Stacks => Feeds::Panel(PanelId::Stacks),
+        Request::Functions => Feeds::Panel(PanelId::Functions),
+        Request::Queues => Feeds::Panel(PanelId::Queues),
+        Request::LogGroups => Feeds::Panel(PanelId::LogGroups),
+        Request::Domain => Feeds::Panel(PanelId::Index),
+        Request::Pki(_) => Feeds::Panel(PanelId::Vpn),
+        Request::StackDetail(name) => Feeds::Detail(name.clone()),
+        Request::Tail { .. } | Request::StopTail(_) => Feeds::Tail,
     }
 }
 
@@ -684,512 +764,6 @@ pub fn panel_action(panel: PanelId) -> Action {
         PanelId::Index => Action::PanelIndex,
         PanelId::Logs => Action::PanelLogs,
         PanelId::Vpn => Action::PanelVpn,
-    }
-}
-
-/// The palette's candidates for what was typed: every action whose name or
-/// description contains each typed word, mutating ones left out when read-only.
-pub fn palette_matches(input: &str, read_only: bool) -> Vec<Action> {
-    let words: Vec<String> = input.split_whitespace().map(str::to_lowercase).collect();
-    Action::ALL
-        .iter()
-        .copied()
-        .filter(|a| *a != Action::Palette)
-        .filter(|a| !(read_only && a.is_mutating()))
-        .filter(|a| {
-            let hay = format!("{} {}", a.name(), a.description().to_lowercase());
-            words.iter().all(|w| hay.contains(w.as_str()))
-        })
-        .collect()
-}
-
-// ---- the log view ---------------------------------------------------------
-
-/// What `tail_logs` tails from where the user is: the marked log groups (or
-/// the selected one), the selected function's group, else the configured ones.
-fn groups_to_tail(s: &Session) -> Vec<String> {
-    match s.focus {
-        PanelId::LogGroups if !s.marked.is_empty() => s.marked.iter().cloned().collect(),
-        PanelId::LogGroups => s
-            .log_groups
-            .selected_row()
-            .map(|r| r.name.clone())
-            .into_iter()
-            .collect(),
-        PanelId::Functions => s
-            .functions
-            .selected_row()
-            .map(|f| format!("/aws/lambda/{}", f.name))
-            .into_iter()
-            .collect(),
-        PanelId::Logs if s.logs.is_some() => s
-            .logs
-            .as_ref()
-            .map(|l| l.groups.clone())
-            .unwrap_or_default(),
-        _ => s
-            .log_groups
-            .visible_rows()
-            .map(|r| r.name.clone())
-            .collect(),
-    }
-}
-
-/// Replaces the session's tail with a new one.
-#[allow(clippy::too_many_arguments)]
-fn start_tail(
-    s: &mut Session,
-    id: u64,
-    groups: Vec<String>,
-    since: String,
-    until: Option<String>,
-    filter: Option<String>,
-    cap: usize,
-    out: &mut Vec<Command>,
-) {
-    if let Some(old) = s.logs.take() {
-        out.push(Command::Send(Request::StopTail(old.id)));
-        if let super::logs::Older::Loading(h) = old.older {
-            out.push(Command::Send(Request::StopTail(h)));
-        }
-    }
-    let now = jiff::Timestamp::now();
-    let tz = jiff::tz::TimeZone::system();
-    // The prompt validated both; the defaults only guard a race with the clock.
-    let start =
-        crate::logs::parse_time(&since, now, &tz).unwrap_or(now.as_millisecond() - 15 * 60_000);
-    let end = until
-        .as_deref()
-        .and_then(|u| crate::logs::parse_time(u, now, &tz).ok());
-    let spec = crate::aws::tail::TailSpec {
-        groups: groups.clone(),
-        range: crate::logs::Range { start, end },
-        filter: filter.clone(),
-        follow: end.is_none(),
-        poll_every: std::time::Duration::from_secs(1),
-    };
-    out.push(Command::Send(Request::Tail {
-        id,
-        spec: Box::new(spec),
-    }));
-    let mut view = super::logs::LogView::new(id, groups, since, filter, cap);
-    view.until = until;
-    view.start_ms = start;
-    s.logs = Some(view);
-}
-
-/// Starts fetching the lines before the oldest loaded one (scrolling up past it).
-fn load_older(v: &mut super::logs::LogView, id: u64, out: &mut Vec<Command>) -> bool {
-    use super::logs::Older;
-    if matches!(v.older, Older::Loading(_) | Older::Exhausted) || v.store.len() >= v.store.cap() {
-        return false;
-    }
-    // Go back as far again as is loaded (at least 15 minutes).
-    let now = jiff::Timestamp::now().as_millisecond();
-    let span = (now - v.start_ms).max(15 * 60_000);
-    let start = v.start_ms - span;
-    let spec = crate::aws::tail::TailSpec {
-        groups: v.groups.clone(),
-        // Up to just before what is loaded: no overlap, nothing to de-duplicate.
-        range: crate::logs::Range {
-            start,
-            end: Some(v.start_ms - 1),
-        },
-        filter: v.filter.clone(),
-        follow: false,
-        poll_every: std::time::Duration::from_secs(1),
-    };
-    out.push(Command::Send(Request::Tail {
-        id,
-        spec: Box::new(spec),
-    }));
-    v.start_ms = start;
-    v.older = Older::Loading(id);
-    true
-}
-
-/// Handles an action in the log view; false if it is not the view's.
-fn log_action(
-    s: &mut Session,
-    action: Action,
-    height: usize,
-    next_id: &mut u64,
-    out: &mut Vec<Command>,
-) -> bool {
-    use super::logs::Prompt;
-    let Some(v) = s.logs.as_mut() else {
-        return false;
-    };
-    // Scrolling up past the oldest loaded line loads older ones.
-    if v.cursor == 0 && matches!(action, Action::Up | Action::PageUp | Action::Top) {
-        v.pause(height);
-        v.cursor = 0;
-        v.keep_visible(height);
-        if load_older(v, *next_id, out) {
-            *next_id += 1;
-        }
-        return true;
-    }
-    let page = height.max(1) as isize;
-    match action {
-        Action::Up => v.move_cursor(-1, height),
-        Action::Down => v.move_cursor(1, height),
-        Action::PageUp => v.move_cursor(-page, height),
-        Action::PageDown => v.move_cursor(page, height),
-        Action::Top => {
-            v.pause(height);
-            v.cursor = 0;
-            v.keep_visible(height);
-        }
-        Action::Bottom => v.resume(),
-        Action::Follow if v.follow => v.pause(height),
-        Action::Follow => v.resume(),
-        Action::Filter => v.prompt = Some((Prompt::Search, String::new())),
-        Action::LogFilter => {
-            v.prompt = Some((Prompt::Filter, v.filter.clone().unwrap_or_default()))
-        }
-        Action::LogSince => {
-            let range = match &v.until {
-                Some(u) => format!("{}..{u}", v.since),
-                None => v.since.clone(),
-            };
-            v.prompt = Some((Prompt::Since, range));
-        }
-        Action::Select if v.anchor.is_some() => v.anchor = None,
-        Action::Select => {
-            v.pause(height);
-            v.anchor = Some(v.cursor);
-        }
-        Action::SaveLogs => {
-            let name = v.group_label(0).to_string();
-            let stamp = jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S");
-            v.prompt = Some((Prompt::Save, format!("opsdeck-{name}-{stamp}.log")));
-        }
-        Action::SearchNext | Action::SearchPrev => {
-            if let Some(i) = v.find(action == Action::SearchNext) {
-                v.follow = false;
-                v.cursor = i;
-                v.keep_visible(height);
-            }
-        }
-        Action::ToggleWrap => v.wrap = !v.wrap,
-        Action::ToggleUtc => v.utc = !v.utc,
-        Action::ToggleStream => v.show_stream = !v.show_stream,
-        Action::Open if v.detail.is_some() => v.detail = None,
-        Action::Open => v.detail = (!v.store.is_empty()).then_some(v.cursor),
-        Action::Back if v.detail.is_some() => v.detail = None,
-        Action::Back if v.anchor.is_some() => v.anchor = None,
-        Action::Back if v.search.is_some() => v.search = None,
-        Action::CopyLine => {
-            let range = v.selection();
-            let n = range.end() - range.start() + 1;
-            let text: Vec<&str> = v
-                .store
-                .iter_from(*range.start())
-                .take(n)
-                .map(|l| l.text)
-                .collect();
-            if !text.is_empty() {
-                out.push(Command::Clipboard(text.join("\n")));
-            }
-        }
-        Action::Refresh => {
-            let (id, groups, since, until, filter, cap) = (
-                v.id,
-                v.groups.clone(),
-                v.since.clone(),
-                v.until.clone(),
-                v.filter.clone(),
-                v.store.cap(),
-            );
-            start_tail(s, id, groups, since, until, filter, cap, out);
-        }
-        _ => return false,
-    }
-    true
-}
-
-impl State {
-    fn log_prompt_key(&mut self, key: KeyEvent, out: &mut Vec<Command>) {
-        use super::logs::{Prompt, Search};
-        let cap = self.log_cap;
-        let id = self.next_tail_id;
-        let height = self.list_height;
-        let Some(s) = self.session.as_mut() else {
-            return;
-        };
-        let Some(v) = s.logs.as_mut() else { return };
-        let Some((prompt, text)) = v.prompt.as_mut() else {
-            return;
-        };
-        let prompt = *prompt;
-        match key.code {
-            KeyCode::Esc => v.prompt = None,
-            KeyCode::Backspace => {
-                text.pop();
-            }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => text.clear(),
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
-            KeyCode::Enter => {
-                let text = text.trim().to_string();
-                match prompt {
-                    Prompt::Search if text.is_empty() => {
-                        v.search = None;
-                        v.prompt = None;
-                    }
-                    Prompt::Search => {
-                        // Smart case: lower-case patterns ignore case.
-                        let pattern = if text.chars().any(char::is_uppercase) {
-                            text.clone()
-                        } else {
-                            format!("(?i){text}")
-                        };
-                        match regex::Regex::new(&pattern) {
-                            Ok(regex) => {
-                                v.search = Some(Search {
-                                    pattern: text,
-                                    regex,
-                                });
-                                v.prompt = None;
-                                let found = if v.follow {
-                                    v.find(false).or_else(|| v.find(true))
-                                } else {
-                                    v.find(true)
-                                };
-                                if let Some(i) = found {
-                                    v.follow = false;
-                                    v.cursor = i;
-                                    v.keep_visible(height);
-                                }
-                            }
-                            Err(e) => {
-                                let msg = e
-                                    .to_string()
-                                    .lines()
-                                    .last()
-                                    .unwrap_or("invalid")
-                                    .trim()
-                                    .to_string();
-                                self.warn(format!("not a valid regex: {msg}"));
-                            }
-                        }
-                    }
-                    Prompt::Filter | Prompt::Since => {
-                        let (mut since, mut until, mut filter) =
-                            (v.since.clone(), v.until.clone(), v.filter.clone());
-                        if prompt == Prompt::Since {
-                            // "2h" follows from two hours ago; "2h..1h" reads a closed range.
-                            let (from, to) = match text.split_once("..") {
-                                Some((a, b)) => (a.trim().to_string(), Some(b.trim().to_string())),
-                                None => (text, None),
-                            };
-                            let tz = jiff::tz::TimeZone::system();
-                            let checked = crate::logs::parse_range(
-                                &from,
-                                to.as_deref(),
-                                jiff::Timestamp::now(),
-                                &tz,
-                            );
-                            if let Err(e) = checked {
-                                self.warn(e);
-                                return;
-                            }
-                            (since, until) = (from, to);
-                        } else {
-                            filter = (!text.is_empty()).then_some(text);
-                        }
-                        let groups = v.groups.clone();
-                        self.next_tail_id += 1;
-                        start_tail(s, id, groups, since, until, filter, cap, out);
-                    }
-                    Prompt::Save => {
-                        // The selection if there is one, else the whole buffer.
-                        let range = if v.anchor.is_some() {
-                            v.selection()
-                        } else {
-                            0..=v.last()
-                        };
-                        let contents = render_buffer(v, range);
-                        v.prompt = None;
-                        out.push(Command::WriteFile {
-                            path: text.into(),
-                            contents,
-                        });
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// The buffer as the CLI prints it: time, stream, message.
-fn render_buffer(v: &super::logs::LogView, range: std::ops::RangeInclusive<usize>) -> String {
-    let mut s = String::new();
-    let n = range.end() + 1 - range.start();
-    for l in v.store.iter_from(*range.start()).take(n) {
-        let time = jiff::Timestamp::from_millisecond(l.ts)
-            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-            .unwrap_or_default();
-        let stream = v.store.source(l.source).map_or("", |src| &src.stream);
-        s.push_str(&format!("{time} {stream} {}\n", l.text));
-    }
-    s
-}
-
-// ---- the VPN panel and the confirm dialog ----------------------------------
-
-/// What a VPN action will do, as a confirm dialog; or why it cannot.
-fn vpn_confirm(s: &Session, action: Action) -> Result<super::vpn::Confirm, String> {
-    use super::vpn::VpnRow;
-    use crate::aws::ca::CaOp;
-    use crate::pki::CertStatus;
-    let d = &s.deployment;
-    let dir = super::vpn::pki_dir(d);
-    let where_ = format!("in the PKI at {}", dir.display());
-    let row = s.vpn.selected_row();
-    let (title, lines, op) = match (action, row) {
-        (Action::VpnSign, Some(VpnRow::Pending(p))) => {
-            let info = p
-                .request
-                .as_ref()
-                .map_err(|why| format!("{} cannot be signed: {why}", p.path.display()))?;
-            (
-                "Sign certificate request",
-                vec![
-                    format!(
-                        "Issue a client certificate for {} ({}-bit key)",
-                        info.cn, info.key_bits
-                    ),
-                    format!("from {}, {where_}.", p.path.display()),
-                    "Its holder can connect to the VPN as soon as they import it.".to_string(),
-                ],
-                CaOp::Sign(p.path.clone()),
-            )
-        }
-        (Action::VpnSign, _) => return Err("select a pending request to sign".into()),
-        (Action::VpnRevoke, Some(VpnRow::Cert(c, _)))
-            if matches!(c.status, CertStatus::Valid | CertStatus::ExpiringSoon) =>
-        {
-            (
-                "Revoke certificate",
-                vec![
-                    format!(
-                        "Revoke the certificate of {} (serial {}, valid until {}), {where_}.",
-                        c.cn,
-                        c.serial,
-                        c.not_after.date()
-                    ),
-                    "This cannot be undone. Its holder can still connect until the CRL is"
-                        .to_string(),
-                    "regenerated (C) and published to the Client VPN endpoint.".to_string(),
-                ],
-                CaOp::Revoke(c.serial.clone()),
-            )
-        }
-        (Action::VpnRevoke, _) => return Err("select a valid certificate to revoke".into()),
-        (Action::VpnPublish, _) => {
-            let id = d.resources.vpn_endpoint.clone().ok_or_else(|| {
-                format!(
-                    "deployment `{}` names no Client VPN endpoint: set resources.vpn_endpoint",
-                    d.name
-                )
-            })?;
-            let crl =
-                s.ca.as_ref()
-                    .and_then(|l| l.report.as_ref())
-                    .and_then(|r| r.crl.as_ref())
-                    .ok_or("there is no crl.pem to publish yet: regenerate it first (C)")?;
-            (
-                "Publish the revocation list",
-                vec![
-                    format!(
-                        "Import {} ({} revoked) into Client VPN endpoint {id}.",
-                        crl.path.display(),
-                        crl.revoked_count
-                    ),
-                    "This resets every connection on the endpoint: connected users drop"
-                        .to_string(),
-                    "and reconnect; revoked certificates can no longer connect.".to_string(),
-                ],
-                CaOp::Publish,
-            )
-        }
-        _ => {
-            let revoked = s
-                .vpn
-                .rows
-                .iter()
-                .filter(|r| matches!(r, VpnRow::Cert(c, _) if c.status == CertStatus::Revoked))
-                .count();
-            (
-                "Regenerate the revocation list",
-                vec![
-                    format!(
-                        "Write a new crl.pem listing {revoked} revoked certificate(s), {where_}."
-                    ),
-                    "It is not published to AWS by this step.".to_string(),
-                ],
-                CaOp::Crl,
-            )
-        }
-    };
-    Ok(super::vpn::Confirm {
-        title: title.into(),
-        lines,
-        typed: d.protected.then(|| d.name.clone()),
-        input: String::new(),
-        then: Request::Ca { dir, op },
-    })
-}
-
-impl State {
-    /// Keys of the confirm dialog: `y` or the typed deployment name and Enter
-    /// go ahead; Esc (or `n`) cancels. Enter alone never confirms a plain dialog.
-    fn confirm_key(&mut self, key: KeyEvent, now: Instant, out: &mut Vec<Command>) {
-        let Some(Overlay::Confirm(c)) = self.overlay.as_mut() else {
-            return;
-        };
-        let accept = match (&c.typed, key.code) {
-            (_, KeyCode::Esc) | (None, KeyCode::Char('n')) => {
-                self.overlay = None;
-                self.info("cancelled; nothing was changed");
-                return;
-            }
-            (None, KeyCode::Char('y')) => true,
-            (Some(_), KeyCode::Backspace) => {
-                c.input.pop();
-                false
-            }
-            (Some(_), KeyCode::Char(ch)) => {
-                c.input.push(ch);
-                false
-            }
-            (Some(name), KeyCode::Enter) if c.input.trim() == name.as_str() => true,
-            (Some(name), KeyCode::Enter) => {
-                let name = name.clone();
-                self.warn(format!(
-                    "type the deployment name `{name}` exactly to go ahead, or Esc"
-                ));
-                false
-            }
-            _ => false,
-        };
-        if !accept {
-            return;
-        }
-        let Some(Overlay::Confirm(c)) = self.overlay.take() else {
-            return;
-        };
-        // The read-only allowlist holds here too, whatever opened the dialog.
-        if self.read_only() {
-            self.warn("refused: this deployment is read-only");
-            return;
-        }
-        if let Some(s) = self.session.as_mut() {
-            s.vpn.fetch.begin(now);
-        }
-        self.info(format!("{}…", c.title));
-        out.push(Command::Send(c.then));
+        PanelId::Jobs => Action::PanelJobs,
     }
 }

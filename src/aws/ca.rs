@@ -1,26 +1,11 @@
-//! The deployment's VPN certificate authority, as worker jobs: the PKI is
-//! local files and RSA signing, so each job runs on a blocking thread and
-//! answers with a fresh listing for the VPN panel.
+//! The deployment's VPN certificate authority as the VPN panel lists it: the
+//! PKI's local files, read on a blocking thread, and the Client VPN
+//! endpoint's state. Changes to the PKI are jobs (`crate::jobs::vpn`).
 
 use std::path::PathBuf;
 
 use crate::model::{Problem, ProblemKind};
-use crate::pki::{
-    CrlOptions, IssueOptions, ListReport, PendingRequest, Pki, PkiError, RevokeTarget, Serial,
-};
-
-/// What to do in the PKI.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CaOp {
-    List,
-    /// Sign the request in this file (from `reqs/`).
-    Sign(PathBuf),
-    Revoke(Serial),
-    /// Regenerate `crl.pem`.
-    Crl,
-    /// Import the local `crl.pem` into the deployment's Client VPN endpoint.
-    Publish,
-}
+use crate::pki::{ListReport, PendingRequest, Pki, PkiError};
 
 /// The deployment's Client VPN endpoint, as the panel shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,49 +25,24 @@ pub struct CaListing {
     /// `None` when there is no PKI in `dir` yet.
     pub report: Option<ListReport>,
     pub pending: Vec<PendingRequest>,
-    /// One line on what the job did ("signed alice@example.org …").
-    pub done: Option<String>,
     /// `None` when the deployment names no `vpn_endpoint`.
     pub endpoint: Option<Result<EndpointInfo, String>>,
 }
 
-/// Runs a job on the local PKI and, with an endpoint, asks AWS about it.
+/// Lists the local PKI and, with an endpoint and clients, asks AWS about
+/// the endpoint. Without an endpoint it never waits for the AWS config.
 pub async fn run(
-    c: &super::Clients,
+    c: Option<&super::Clients>,
     dir: PathBuf,
-    op: CaOp,
     endpoint: Option<&str>,
 ) -> Result<CaListing, Problem> {
-    let vpn = || super::vpn::VpnClients::new(&c.config, c.ctx.clone());
-    let mut published = None;
-    if op == CaOp::Publish {
-        let Some(id) = endpoint else {
-            return Err(Problem::new(
-                ProblemKind::Other,
-                "this deployment names no Client VPN endpoint: set resources.vpn_endpoint",
-            ));
-        };
-        let crl = std::fs::read_to_string(dir.join("crl.pem")).map_err(|e| {
-            Problem::new(
-                ProblemKind::Other,
-                format!("cannot read {}: {e}", dir.join("crl.pem").display()),
-            )
-        })?;
-        super::vpn::publish_crl(&vpn(), id, &crl).await?;
-        published = Some(format!(
-            "published crl.pem to {id}; VPN connections were reset"
-        ));
-    }
-    let local_op = if op == CaOp::Publish { CaOp::List } else { op };
-    let task = tokio::task::spawn_blocking(move || blocking(dir, local_op));
+    let task = tokio::task::spawn_blocking(move || blocking(dir));
     let mut listing = task
         .await
-        .map_err(|e| Problem::new(ProblemKind::Other, format!("the PKI job failed: {e}")))??;
-    if published.is_some() {
-        listing.done = published;
-    }
-    if let Some(id) = endpoint {
-        listing.endpoint = Some(endpoint_info(&vpn(), id, &listing.dir).await);
+        .map_err(|e| Problem::new(ProblemKind::Other, format!("reading the PKI failed: {e}")))??;
+    if let (Some(id), Some(c)) = (endpoint, c) {
+        let vpn = super::vpn::VpnClients::new(&c.config, c.ctx.clone());
+        listing.endpoint = Some(endpoint_info(&vpn, id, &listing.dir).await);
     }
     Ok(listing)
 }
@@ -121,60 +81,23 @@ fn problem(e: PkiError) -> Problem {
     Problem::new(ProblemKind::Other, e.to_string())
 }
 
-fn blocking(dir: PathBuf, op: CaOp) -> Result<CaListing, Problem> {
-    let mut pki = match Pki::open(&dir) {
+fn blocking(dir: PathBuf) -> Result<CaListing, Problem> {
+    let pki = match Pki::open(&dir) {
         Ok(p) => p,
-        Err(PkiError::NoPki { .. }) if op == CaOp::List => {
+        Err(PkiError::NoPki { .. }) => {
             return Ok(CaListing {
                 dir,
                 report: None,
                 pending: Vec::new(),
-                done: None,
                 endpoint: None,
             });
         }
         Err(e) => return Err(problem(e)),
     };
-    let done = match op {
-        CaOp::List | CaOp::Publish => None,
-        CaOp::Sign(path) => {
-            let i = pki
-                .sign_file(&path, &IssueOptions::default())
-                .map_err(problem)?;
-            Some(format!(
-                "signed {} (serial {}), written to {}",
-                i.cn,
-                i.serial,
-                i.path.display()
-            ))
-        }
-        CaOp::Revoke(serial) => {
-            let r = pki
-                .revoke(&RevokeTarget::Serial(serial), None)
-                .map_err(problem)?;
-            Some(format!(
-                "revoked {} (serial {}); regenerate and publish the CRL next",
-                r.cn, r.serial
-            ))
-        }
-        CaOp::Crl => {
-            let c = pki.crl(&CrlOptions::default()).map_err(problem)?;
-            Some(format!(
-                "wrote {} (number {}, {} revoked, next update {})",
-                c.path.display(),
-                c.number,
-                c.revoked.len(),
-                c.next_update.date()
-            ))
-        }
-    };
-    // Read back what is on disk now.
-    let pki = Pki::open(&dir).map_err(problem)?;
     Ok(CaListing {
         report: Some(pki.list()),
         pending: pki.pending_requests(),
         dir,
-        done,
         endpoint: None,
     })
 }

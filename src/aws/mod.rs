@@ -7,7 +7,6 @@ pub mod ca;
 pub mod cloudformation;
 pub mod error;
 pub mod lambda;
-pub mod live_tail;
 pub mod logs;
 pub mod opensearch;
 pub mod session;
@@ -46,11 +45,8 @@ pub enum Request {
     },
     /// Stop tail `id`.
     StopTail(u64),
-    /// A job on the deployment's VPN certificate authority (local files).
-    Ca {
-        dir: std::path::PathBuf,
-        op: ca::CaOp,
-    },
+    /// The deployment's VPN certificate authority (local files) and its endpoint.
+    Pki(std::path::PathBuf),
 }
 
 /// A worker's answer.
@@ -124,6 +120,27 @@ async fn run(
             },
             Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
         };
+        if let Request::Pki(dir) = &request
+            && deployment.resources.vpn_endpoint.is_none()
+        {
+            // Local files only: never wait for the AWS config.
+            let (dir, events) = (dir.clone(), events.clone());
+            tasks.spawn(async move {
+                let start = Instant::now();
+                let outcome = ca::run(None, dir, None)
+                    .await
+                    .map(|l| Response::Ca(Box::new(l)));
+                let _ = events
+                    .send(Event {
+                        generation,
+                        request,
+                        outcome,
+                        took: start.elapsed(),
+                    })
+                    .await;
+            });
+            continue;
+        }
         if clients.is_none() {
             // Connect lazily and again after a failure (the user may have
             // run `aws sso login` and pressed r), but not in a tight loop.
@@ -238,8 +255,8 @@ pub async fn fetch(
         Request::StackDetail(name) => {
             Response::StackDetail(name.clone(), cloudformation::detail(c, name).await?)
         }
-        Request::Ca { dir, op } => Response::Ca(Box::new(
-            ca::run(c, dir.clone(), op.clone(), r.vpn_endpoint.as_deref()).await?,
+        Request::Pki(dir) => Response::Ca(Box::new(
+            ca::run(Some(c), dir.clone(), r.vpn_endpoint.as_deref()).await?,
         )),
         // Long jobs, handled by the worker loop, never fetched.
         Request::Tail { .. } | Request::StopTail(_) => {

@@ -1,24 +1,23 @@
 //! Publishing the VPN PKI to AWS: the server certificate and CA chain to ACM,
-//! the CRL to the Client VPN endpoint, the endpoint's state, and the `.ovpn`
-//! file a developer imports into their OpenVPN client.
+//! the CRL to the Client VPN endpoint, the endpoint's state, and the client
+//! configuration a developer's `.ovpn` file is built from. Reading
+//! certificates and CRLs and building the `.ovpn` file is [`crate::pki`]'s.
 //!
 //! The clients are built from the deployment's own `SdkConfig`
 //! ([`crate::aws::session::load`]); [`crate::aws::Clients`] is left alone.
 //! Every SDK error becomes a [`Problem`] through [`CallContext::problem`].
 
-use std::collections::BTreeSet;
-
 use aws_config::SdkConfig;
 use aws_sdk_acm::primitives::Blob;
 use aws_sdk_acm::types::{Filters, KeyAlgorithm};
-use x509_parser::prelude::{FromDer, X509Certificate};
-use x509_parser::revocation_list::CertificateRevocationList;
 
 use super::error::CallContext;
 use super::session;
 use crate::config::Deployment;
 use crate::model::{Problem, ProblemKind};
-use crate::pki::{Serial, ServerBundle};
+// `CrlComparison` is what `crl_matches_local` answers, so callers find it here too.
+pub use crate::pki::CrlComparison;
+use crate::pki::{Serial, ServerBundle, build_ovpn, certificate_cn, compare_crl, parse_crl};
 
 /// The ACM and EC2 clients of one deployment, from one `SdkConfig`.
 #[derive(Clone, Debug)]
@@ -50,21 +49,6 @@ fn other(message: impl Into<String>) -> Problem {
 
 // ---- ACM ------------------------------------------------------------------
 
-/// The subject CN of a PEM certificate: the domain name ACM lists it under.
-pub fn certificate_cn(cert_pem: &str) -> Result<String, Problem> {
-    let der = pem_contents(cert_pem.as_bytes(), "CERTIFICATE")
-        .map_err(|e| other(format!("the server certificate is unreadable: {e}")))?;
-    let (_, cert) = X509Certificate::from_der(&der)
-        .map_err(|e| other(format!("the server certificate is unreadable: {e}")))?;
-    let cn = cert
-        .subject()
-        .iter_common_name()
-        .next()
-        .and_then(|cn| cn.as_str().ok())
-        .map(str::to_string);
-    cn.ok_or_else(|| other("the server certificate has no common name"))
-}
-
 /// Whether ACM's `Serial` names `serial`. Real ACM writes colon-separated hex
 /// (`0c:9a:…`); moto writes the decimal integer. Both readings are tried.
 pub fn acm_serial_is(acm: &str, serial: &Serial) -> bool {
@@ -90,7 +74,7 @@ pub async fn find_existing_certificate(
     c: &VpnClients,
     bundle: &ServerBundle,
 ) -> Result<Option<String>, Problem> {
-    let cn = certificate_cn(&bundle.cert_pem)?;
+    let cn = certificate_cn(&bundle.cert_pem).map_err(other)?;
     let includes = Filters::builder()
         .set_key_types(Some(vec![
             KeyAlgorithm::Rsa2048,
@@ -310,172 +294,6 @@ pub async fn publish_crl(c: &VpnClients, endpoint_id: &str, crl_pem: &str) -> Re
     Ok(())
 }
 
-// ---- comparing CRLs --------------------------------------------------------
-
-/// What matters in a CRL for comparing the published one with the local one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CrlSummary {
-    pub der: Vec<u8>,
-    pub issuer: String,
-    pub number: Option<u64>,
-    /// Revoked serials, in `vpn list`'s hex.
-    pub revoked: BTreeSet<String>,
-}
-
-/// Reads a CRL in PEM (`X509 CRL`) or DER.
-pub fn parse_crl(bytes: &[u8]) -> Result<CrlSummary, String> {
-    let der = pem_contents(bytes, "X509 CRL")?;
-    let (_, crl) =
-        CertificateRevocationList::from_der(&der).map_err(|e| format!("not a CRL ({e})"))?;
-    let number = crl.crl_number().and_then(|n| {
-        let b = n.to_bytes_be();
-        (b.len() <= 8).then(|| b.iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x)))
-    });
-    let revoked = crl
-        .iter_revoked_certificates()
-        .map(|r| Serial::from_bytes(&r.serial().to_bytes_be()).hex())
-        .collect();
-    let issuer = crl.issuer().to_string();
-    Ok(CrlSummary {
-        der: der.clone(),
-        issuer,
-        number,
-        revoked,
-    })
-}
-
-/// PEM with `label` (or any PEM, if the label differs only in being absent) → DER; DER passes through.
-fn pem_contents(bytes: &[u8], label: &str) -> Result<Vec<u8>, String> {
-    let text = String::from_utf8_lossy(bytes);
-    if text.contains("-----BEGIN") {
-        let p = pem::parse(bytes).map_err(|e| format!("not PEM ({e})"))?;
-        if p.tag() != label {
-            return Err(format!("expected `{label}` PEM, found `{}`", p.tag()));
-        }
-        Ok(p.contents().to_vec())
-    } else {
-        Ok(bytes.to_vec())
-    }
-}
-
-/// How the endpoint's CRL compares with the local `crl.pem`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CrlComparison {
-    /// Byte for byte the same CRL.
-    Identical,
-    /// Another CRL (e.g. regenerated) revoking exactly the same serials, from the same issuer.
-    SameRevocations {
-        published_number: Option<u64>,
-        local_number: Option<u64>,
-    },
-    /// The revocations differ: publish the local CRL.
-    Different {
-        /// Revoked locally, not yet on the endpoint: these certificates still connect.
-        missing_on_endpoint: Vec<String>,
-        /// On the endpoint but not in the local CRL.
-        only_on_endpoint: Vec<String>,
-        issuer_differs: bool,
-    },
-    /// The endpoint has no CRL.
-    NothingPublished,
-    /// The endpoint's CRL could not be read.
-    Unreadable(String),
-}
-
-impl CrlComparison {
-    /// Whether the endpoint enforces what the local CRL says.
-    pub fn matches(&self) -> bool {
-        matches!(
-            self,
-            CrlComparison::Identical | CrlComparison::SameRevocations { .. }
-        )
-    }
-
-    /// One line for people.
-    pub fn describe(&self) -> String {
-        match self {
-            CrlComparison::Identical => "the endpoint has the local CRL".into(),
-            CrlComparison::SameRevocations {
-                published_number,
-                local_number,
-            } => format!(
-                "the endpoint's CRL (number {}) revokes the same certificates as the local one (number {})",
-                number(*published_number),
-                number(*local_number)
-            ),
-            CrlComparison::Different {
-                missing_on_endpoint,
-                only_on_endpoint,
-                issuer_differs,
-            } => {
-                let mut parts = Vec::new();
-                if *issuer_differs {
-                    parts.push("it is signed by another CA".to_string());
-                }
-                if !missing_on_endpoint.is_empty() {
-                    parts.push(format!(
-                        "it lacks {} revoked certificate(s) ({})",
-                        missing_on_endpoint.len(),
-                        missing_on_endpoint.join(", ")
-                    ));
-                }
-                if !only_on_endpoint.is_empty() {
-                    parts.push(format!(
-                        "it revokes {} certificate(s) the local CRL does not ({})",
-                        only_on_endpoint.len(),
-                        only_on_endpoint.join(", ")
-                    ));
-                }
-                format!(
-                    "the endpoint's CRL differs from the local one: {}",
-                    parts.join("; ")
-                )
-            }
-            CrlComparison::NothingPublished => "the endpoint has no CRL yet".into(),
-            CrlComparison::Unreadable(e) => format!("the endpoint's CRL is unreadable: {e}"),
-        }
-    }
-}
-
-fn number(n: Option<u64>) -> String {
-    n.map_or_else(|| "none".into(), |n| n.to_string())
-}
-
-/// Compares the endpoint's CRL (`published`) with the local `crl.pem` content.
-pub fn compare_crl(published: Option<&str>, local: &[u8]) -> Result<CrlComparison, String> {
-    let local = parse_crl(local).map_err(|e| format!("the local CRL is unreadable: {e}"))?;
-    let Some(published) = published else {
-        return Ok(CrlComparison::NothingPublished);
-    };
-    let published = match parse_crl(published.as_bytes()) {
-        Ok(p) => p,
-        Err(e) => return Ok(CrlComparison::Unreadable(e)),
-    };
-    if published.der == local.der {
-        return Ok(CrlComparison::Identical);
-    }
-    let issuer_differs = published.issuer != local.issuer;
-    if !issuer_differs && published.revoked == local.revoked {
-        return Ok(CrlComparison::SameRevocations {
-            published_number: published.number,
-            local_number: local.number,
-        });
-    }
-    Ok(CrlComparison::Different {
-        missing_on_endpoint: local
-            .revoked
-            .difference(&published.revoked)
-            .cloned()
-            .collect(),
-        only_on_endpoint: published
-            .revoked
-            .difference(&local.revoked)
-            .cloned()
-            .collect(),
-        issuer_differs,
-    })
-}
-
 /// Whether the endpoint's CRL matches the local `crl.pem` (its content).
 pub async fn crl_matches_local(
     c: &VpnClients,
@@ -512,117 +330,9 @@ pub async fn client_config(
     build_ovpn(exported, cert_pem, key_pem, split_tunnel).map_err(other)
 }
 
-/// What a split tunnel ignores of what the server pushes: the default route,
-/// whichever way it is written (`redirect-gateway`, the `def1` halves, IPv6).
-pub const SPLIT_TUNNEL_FILTERS: &[&str] = &[
-    "redirect-gateway",
-    "route 0.0.0.0 ",
-    "route 128.0.0.0 128.0.0.0",
-    "route-ipv6 ::/0",
-    "route-ipv6 ::/1",
-    "route-ipv6 8000::/1",
-];
-
-/// Embeds `<cert>` and `<key>` in the exported configuration (replacing any
-/// such blocks it has).
-///
-/// With `split_tunnel` the client sets up no default route: every
-/// `redirect-gateway` line of the file is dropped and `pull-filter ignore`
-/// lines discard a default route the server pushes. Unlike `route-nopull`,
-/// which would also discard the pushed route to the VPC's subnet, this keeps
-/// every other route, so only VPC traffic goes through the VPN, as the
-/// endpoint's split-tunnel setting intends.
-pub fn build_ovpn(
-    exported: &str,
-    cert_pem: &str,
-    key_pem: &str,
-    split_tunnel: bool,
-) -> Result<String, String> {
-    if !cert_pem.contains("-----BEGIN CERTIFICATE-----") {
-        return Err("the certificate is not a PEM certificate".into());
-    }
-    if !key_pem.contains("PRIVATE KEY-----") {
-        return Err("the key is not a PEM private key".into());
-    }
-    let mut out = String::new();
-    let mut skipping: Option<&str> = None;
-    for line in exported.lines() {
-        let t = line.trim();
-        if let Some(end) = skipping {
-            if t == end {
-                skipping = None;
-            }
-            continue;
-        }
-        match t {
-            "<cert>" => {
-                skipping = Some("</cert>");
-                continue;
-            }
-            "<key>" => {
-                skipping = Some("</key>");
-                continue;
-            }
-            _ => {}
-        }
-        if split_tunnel && (t.starts_with("redirect-gateway") || t.starts_with("route-nopull")) {
-            continue;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    if split_tunnel {
-        out.push_str("\n# Split tunnel: only the VPC's routes go through the VPN; the default route stays.\n");
-        for f in SPLIT_TUNNEL_FILTERS {
-            out.push_str(&format!("pull-filter ignore \"{f}\"\n"));
-        }
-    }
-    out.push_str("\n<cert>\n");
-    out.push_str(cert_pem.trim());
-    out.push_str("\n</cert>\n<key>\n");
-    out.push_str(key_pem.trim());
-    out.push_str("\n</key>\n");
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const EXPORTED: &str = "client\ndev tun\nproto udp\nremote cvpn-endpoint-0abc.prod.clientvpn.us-east-1.amazonaws.com 443\nremote-random-hostname\nredirect-gateway def1\n<ca>\n-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n</ca>\n<cert>\nold\n</cert>\nreneg-sec 0\n";
-    const CERT: &str = "-----BEGIN CERTIFICATE-----\nME\n-----END CERTIFICATE-----\n";
-    const KEY: &str = "-----BEGIN PRIVATE KEY-----\nSECRET\n-----END PRIVATE KEY-----\n";
-
-    #[test]
-    fn ovpn_embeds_cert_and_key_once() {
-        let o = build_ovpn(EXPORTED, CERT, KEY, false).expect("ovpn");
-        assert_eq!(o.matches("<cert>").count(), 1, "{o}");
-        assert!(!o.contains("old"), "{o}");
-        assert!(
-            o.contains("<key>\n-----BEGIN PRIVATE KEY-----\nSECRET"),
-            "{o}"
-        );
-        assert!(o.contains("redirect-gateway def1"));
-        assert!(o.contains("<ca>") && o.contains("reneg-sec 0"));
-    }
-
-    #[test]
-    fn split_tunnel_has_no_default_route() {
-        let o = build_ovpn(EXPORTED, CERT, KEY, true).expect("ovpn");
-        assert!(
-            !o.lines()
-                .any(|l| l.trim_start().starts_with("redirect-gateway")),
-            "{o}"
-        );
-        assert!(o.contains("pull-filter ignore \"redirect-gateway\""), "{o}");
-        assert!(!o.contains("route-nopull"));
-    }
-
-    #[test]
-    fn bad_cert_or_key_is_refused() {
-        assert!(build_ovpn(EXPORTED, "x", KEY, false).is_err());
-        assert!(build_ovpn(EXPORTED, CERT, CERT, false).is_err());
-    }
 
     #[test]
     fn acm_serials_in_both_spellings() {

@@ -126,7 +126,10 @@ pub async fn run(cmd: &LogsCommand, config: &Config, deployment: Option<&str>) -
     Ok(code)
 }
 
-fn pick_deployment<'a>(config: &'a Config, name: Option<&str>) -> Result<&'a Deployment> {
+pub(super) fn pick_deployment<'a>(
+    config: &'a Config,
+    name: Option<&str>,
+) -> Result<&'a Deployment> {
     let names = || {
         config
             .deployments

@@ -7,7 +7,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use color_eyre::eyre::{Result, WrapErr, bail};
 
+pub mod audit;
+pub mod jobs;
 pub mod logs;
+pub mod queues;
 pub mod vpn;
 
 use crate::app::{Action, State};
@@ -61,6 +64,18 @@ pub enum Command {
     /// The VPN certificate authority: CA, client and server certificates, CRL.
     #[command(subcommand)]
     Vpn(vpn::VpnCommand),
+    /// A deployment's SQS queues: list, purge, peek, redrive.
+    #[command(subcommand)]
+    Queues(queues::QueuesCommand),
+    /// The audit log: every confirmed change, when it started and how it ended.
+    Audit {
+        /// Only entries since then: 1d, 2h, 2026-11-20, RFC 3339.
+        #[arg(long)]
+        since: Option<String>,
+        /// One JSON object a line, as stored.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -159,15 +174,14 @@ fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
             vpn::run(cmd, false, &loaded, cli.deployment.as_deref(), &runtime)
         }
         Some(Command::Logs(cmd)) => {
-            let loaded = load(&cli);
-            if loaded.has_errors() {
-                for d in &loaded.diagnostics {
-                    eprintln!("{d}");
-                }
-                bail!("the config has errors");
-            }
+            let loaded = load_or_bail(&cli)?;
             runtime.block_on(logs::run(cmd, &loaded.config, cli.deployment.as_deref()))
         }
+        Some(Command::Queues(cmd)) => {
+            let loaded = load_or_bail(&cli)?;
+            runtime.block_on(queues::run(cmd, &loaded.config, cli.deployment.as_deref()))
+        }
+        Some(Command::Audit { since, json }) => audit::run(since.as_deref(), *json),
         None => {
             let _log = init_logging();
             let loaded = load(&cli);
@@ -180,6 +194,18 @@ fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The config, or the end of a command that needs one without errors.
+fn load_or_bail(cli: &Cli) -> Result<Loaded> {
+    let loaded = load(cli);
+    if loaded.has_errors() {
+        for d in &loaded.diagnostics {
+            eprintln!("{d}");
+        }
+        bail!("the config has errors");
+    }
+    Ok(loaded)
 }
 
 fn check_config(cli: &Cli) -> Result<ExitCode> {
@@ -219,13 +245,7 @@ fn check_config(cli: &Cli) -> Result<ExitCode> {
 }
 
 async fn sandbox(cli: &Cli, cmd: &SandboxCommand) -> Result<ExitCode> {
-    let loaded = load(cli);
-    if loaded.has_errors() {
-        for d in &loaded.diagnostics {
-            eprintln!("{d}");
-        }
-        bail!("the config has errors");
-    }
+    let loaded = load_or_bail(cli)?;
     let deployments: Vec<_> = loaded
         .config
         .deployments

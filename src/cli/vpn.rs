@@ -34,7 +34,7 @@ pub enum VpnCommand {
         #[arg(long)]
         force: bool,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Make the VPN server's key and certificate (serverAuth).
     Server {
@@ -49,7 +49,7 @@ pub enum VpnCommand {
         #[arg(long)]
         replace: bool,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Developer: make your key and a certificate request to send to the administrator.
     Request {
@@ -60,7 +60,7 @@ pub enum VpnCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Developer: check that the certificate you got back belongs to your key.
     Import {
@@ -69,7 +69,7 @@ pub enum VpnCommand {
         #[arg(long, value_name = "KEY")]
         key: PathBuf,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Sign a developer's certificate request as a VPN client certificate.
     Sign {
@@ -87,7 +87,7 @@ pub enum VpnCommand {
         #[arg(long, value_name = "N", default_value_t = DEFAULT_CERT_DAYS)]
         days: u32,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Make a key and client certificate on someone's behalf (you then know their key).
     Issue {
@@ -104,7 +104,7 @@ pub enum VpnCommand {
         #[arg(long)]
         replace: bool,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Revoke a certificate (asks first); then regenerate and publish the CRL.
     Revoke {
@@ -116,7 +116,7 @@ pub enum VpnCommand {
         #[arg(long, value_enum)]
         reason: Option<Reason>,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Write a new CRL listing every revoked certificate.
     Crl {
@@ -129,7 +129,7 @@ pub enum VpnCommand {
         #[arg(long, value_name = "N", default_value_t = DEFAULT_CRL_DAYS)]
         days: u32,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Every certificate with its status and days left.
     List {
@@ -139,7 +139,7 @@ pub enum VpnCommand {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Publish to AWS: the server certificate and CA chain to ACM (`--server`)
     /// and/or the CRL to the deployment's Client VPN endpoint (`--crl`, asks
@@ -158,7 +158,11 @@ pub enum VpnCommand {
         #[arg(long)]
         crl: bool,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
+        /// On a protected deployment without a terminal: its name, to confirm
+        /// this command is meant for it.
+        #[arg(long = "confirm", value_name = "NAME")]
+        confirm_name: Option<String>,
     },
     /// Developer: write the `.ovpn` file of the deployment's Client VPN
     /// endpoint with your certificate and key in it.
@@ -174,7 +178,7 @@ pub enum VpnCommand {
         #[arg(long)]
         split_tunnel: bool,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
     /// Check an existing (easy-rsa) PKI and report what was found.
     Adopt {
@@ -184,7 +188,7 @@ pub enum VpnCommand {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
-        confirm: Confirm,
+        confirm: ConfirmArgs,
     },
 }
 
@@ -196,7 +200,7 @@ pub struct PkiDir {
 }
 
 #[derive(Debug, Args)]
-pub struct Confirm {
+pub struct ConfirmArgs {
     /// Answer yes to every confirmation (needed when stdin is not a terminal).
     #[arg(long)]
     yes: bool,
@@ -254,6 +258,7 @@ pub fn run(
             server,
             certificate_arn,
             crl,
+            confirm_name,
             ..
         } => {
             let d = aws_deployment(loaded, deployment)?;
@@ -266,7 +271,11 @@ pub fn run(
                 certificate_arn: certificate_arn.as_deref(),
                 crl: *crl,
             };
-            publish(runtime, d, &dir, &what, yes)
+            let confirmation = super::jobs::Confirmation {
+                yes,
+                confirm: confirm_name.clone(),
+            };
+            publish(runtime, d, &dir, &what, &confirmation)
         }
         VpnCommand::Config {
             cert,
@@ -815,186 +824,76 @@ fn problem(p: crate::model::Problem) -> color_eyre::eyre::Report {
 /// Like [`confirm`], but on a protected deployment with a terminal the
 /// person types the deployment's name (even with `--yes`). Without a
 /// terminal `--yes` is the only way through, as everywhere.
-fn confirm_deployment(d: &Deployment, question: &str, yes: bool, refusal: &str) -> Result<()> {
-    if !(d.protected && std::io::stdin().is_terminal()) {
-        return confirm(question, yes, refusal);
-    }
-    let mut err = std::io::stderr().lock();
-    write!(
-        err,
-        "{question}\n`{}` is a protected deployment: type its name to confirm: ",
-        d.name
-    )?;
-    err.flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    if answer.trim() == d.name {
-        Ok(())
-    } else {
-        bail!(
-            "cancelled: the name did not match `{}`, nothing was published",
-            d.name
-        )
-    }
-}
-
 struct PublishWhat<'a> {
     server: Option<&'a str>,
     certificate_arn: Option<&'a str>,
     crl: bool,
 }
 
+/// The server certificate to ACM and the CRL to the endpoint: each a job
+/// through the one safety path, with the same plan as the VPN panel's `P`.
 fn publish(
     runtime: &tokio::runtime::Runtime,
     d: &Deployment,
     dir: &Path,
     what: &PublishWhat<'_>,
-    yes: bool,
+    confirmation: &super::jobs::Confirmation,
 ) -> Result<ExitCode> {
+    use crate::jobs::{Effect, vpn as vpn_jobs};
     if what.server.is_none() && !what.crl {
         bail!(
             "say what to publish: --server NAME (certificate to ACM) and/or --crl (CRL to the VPN endpoint)"
         );
     }
-    if d.read_only {
-        bail!(
-            "deployment `{}` is read-only (read_only in the config, or --read-only): nothing was published",
+    let desc = match (what.server, what.crl) {
+        (Some(name), true) => format!(
+            "import the server certificate {name} to ACM and publish the CRL to {} of deployment `{}` (it resets the VPN's connections)",
+            d.resources
+                .vpn_endpoint
+                .as_deref()
+                .unwrap_or("the endpoint"),
             d.name
+        ),
+        (Some(name), false) => format!(
+            "import the server certificate {name} to ACM for deployment `{}`",
+            d.name
+        ),
+        (None, _) => format!(
+            "publish the CRL to {} of deployment `{}` (it resets the VPN's connections)",
+            d.resources
+                .vpn_endpoint
+                .as_deref()
+                .unwrap_or("the endpoint"),
+            d.name
+        ),
+    };
+    super::jobs::check(Effect::Confirmed, d, confirmation, &desc)?;
+    let mut plans = Vec::new();
+    if let Some(name) = what.server {
+        plans.push(
+            vpn_jobs::import_server_plan(d, dir, name, what.certificate_arn)
+                .map_err(|e| eyre!("{e}"))?,
         );
     }
-    // Everything local is checked, and a refusal made, before the first AWS call.
-    let endpoint = if what.crl {
-        let endpoint = vpn_endpoint(d)?;
-        if !yes && !std::io::stdin().is_terminal() {
-            bail!(
-                "refusing to publish the CRL to {endpoint} of deployment `{}` without confirmation (it resets the VPN's connections): stdin is not a terminal, so pass --yes to confirm",
-                d.name
-            );
-        }
-        Some(endpoint)
-    } else {
-        d.resources.vpn_endpoint.as_deref()
-    };
-    let pki = Pki::open(dir)?;
-    let bundle = what
-        .server
-        .map(|name| pki.server_bundle(name))
-        .transpose()?;
-    let local_crl = if what.crl {
-        let path = pki.crl_path();
-        let bytes = std::fs::read(&path).map_err(|e| {
-            eyre!(
-                "no CRL to publish ({}: {e}): make it with `opsdeck vpn crl --pki {} --out FILE`",
-                path.display(),
-                dir.display()
-            )
-        })?;
-        if let Some(status) = pki.crl_status() {
-            let status = status?;
-            if !status.signed_by_ca {
-                bail!(
-                    "{} is not signed by this PKI's CA: regenerate it with `opsdeck vpn crl` before publishing",
-                    path.display()
-                );
-            }
-            if let Some(w) = status.warning() {
-                eprintln!("warning: {w}");
-            }
-        }
-        let pem =
-            String::from_utf8(bytes).map_err(|_| eyre!("{} is not a PEM CRL", path.display()))?;
-        Some(pem)
-    } else {
-        None
-    };
-
+    if what.crl {
+        plans.push(vpn_jobs::publish_crl_plan(d, dir).map_err(|e| eyre!("{e}"))?);
+    }
+    for plan in &plans {
+        super::jobs::ask(plan, confirmation)?;
+    }
     runtime.block_on(async {
-        let c = VpnClients::connect(d).await.map_err(problem)?;
-        let state = match endpoint {
-            Some(id) => Some(aws_vpn::endpoint_state(&c, id).await.map_err(problem)?),
-            None => None,
-        };
-        if let Some(s) = &state {
-            print_state(s);
-        }
-        // Ask before anything changes, so a "no" leaves AWS as it was.
-        let mut crl_to_publish = None;
-        if let (Some(pem), Some(id)) = (&local_crl, endpoint.filter(|_| what.crl)) {
-            let cmp = aws_vpn::crl_matches_local(&c, id, pem.as_bytes())
-                .await
-                .map_err(problem)?;
-            println!("{}", cmp.describe());
-            if cmp == aws_vpn::CrlComparison::Identical {
-                println!("the CRL is not published again: the endpoint already has it");
-            } else {
-                confirm_deployment(
-                    d,
-                    &format!(
-                        "Publish {} to the Client VPN endpoint {id} of deployment `{}`? AWS resets every client connection of the endpoint when its CRL is imported.",
-                        pki.crl_path().display(),
-                        d.name
-                    ),
-                    yes,
-                    &format!(
-                        "refusing to publish the CRL to {id} of deployment `{}` without confirmation",
-                        d.name
-                    ),
-                )?;
-                crl_to_publish = Some((id, pem));
+        let c = crate::aws::Clients::connect(d).await.map_err(problem)?;
+        let mut code = ExitCode::SUCCESS;
+        for plan in &plans {
+            let outcome = super::jobs::run(plan, Some(c.clone())).await;
+            if !outcome.is_ok() {
+                code = super::jobs::report(&outcome);
+                break;
             }
+            super::jobs::report(&outcome);
         }
-        if let Some(bundle) = &bundle {
-            let existing = what.certificate_arn.map(str::to_string).or_else(|| {
-                state
-                    .as_ref()
-                    .and_then(|s| s.server_certificate_arn.clone())
-            });
-            let existing = match existing {
-                Some(arn) => Some(arn),
-                None => aws_vpn::find_existing_certificate(&c, bundle)
-                    .await
-                    .map_err(problem)?,
-            };
-            let arn = aws_vpn::import_server_certificate(&c, bundle, existing.as_deref())
-                .await
-                .map_err(problem)?;
-            let how = if existing.is_some() {
-                "re-imported"
-            } else {
-                "imported"
-            };
-            println!(
-                "{how} the server certificate (serial {}, valid until {}) with the CA chain to ACM: {arn}",
-                bundle.serial,
-                day(bundle.not_after)
-            );
-        }
-        if let Some((id, pem)) = crl_to_publish {
-            aws_vpn::publish_crl(&c, id, pem).await.map_err(problem)?;
-            println!("published the CRL to {id}; its client connections were reset");
-        }
-        Ok(ExitCode::SUCCESS)
+        Ok(code)
     })
-}
-
-fn print_state(s: &aws_vpn::VpnEndpointState) {
-    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-    println!(
-        "endpoint {} ({}{}): DNS {}, server certificate {}, split tunnel {}",
-        s.id,
-        s.status,
-        s.status_message
-            .as_ref()
-            .map(|m| format!(": {m}"))
-            .unwrap_or_default(),
-        opt(&s.dns_name),
-        opt(&s.server_certificate_arn),
-        match s.split_tunnel {
-            Some(true) => "on",
-            Some(false) => "off",
-            None => "?",
-        }
-    );
 }
 
 fn client_config(

@@ -1,10 +1,16 @@
 //! Keymaps: files that bind keys to action names, merged action by action.
 //!
 //! Layers, lowest first: `keymaps/default.toml`, the built-in keymap the config
-//! names (if not the default), then `keymap.toml` beside the config file. A
-//! layer that names an action replaces that action's keys; `action = []`
-//! unbinds it. A key bound to two actions within one layer is an error; a key
-//! that a later layer takes from an earlier action is reported as a warning.
+//! names (if not the default), then `keymap.toml` beside the config file.
+//!
+//! Each file has scopes: the global `[keys]`, and one `[panels.<key>]` section
+//! per panel (named by [`PanelId::key`]) whose keys apply only while that panel
+//! has focus and win there over global ones, so the same key can mean
+//! different things in different panels. Within a scope, a layer that names
+//! an action replaces that action's keys; `action = []` unbinds it. A key
+//! bound to two actions in one scope of one layer is an error; a key that a
+//! later layer takes from an earlier action of the same scope, and a panel key
+//! that hides a global one, are warnings.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -16,7 +22,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::Diagnostic;
-use crate::app::Action;
+use crate::app::{Action, PanelId};
 
 pub const BUILTIN_NAMES: &[&str] = &["default", "fkeys"];
 
@@ -146,31 +152,31 @@ impl fmt::Display for KeyBinding {
     }
 }
 
-/// The active bindings.
+/// Where a binding applies: in every panel (`[keys]`), or only while one
+/// panel has focus (`[panels.<key>]`), where it wins over a global key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Global,
+    Panel(PanelId),
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Global => f.write_str("[keys]"),
+            Scope::Panel(p) => write!(f, "[panels.{}]", p.key()),
+        }
+    }
+}
+
+/// The bindings of one scope, both ways round.
 #[derive(Debug, Clone, Default)]
-pub struct Keymap {
+struct Bindings {
     by_action: BTreeMap<Action, Vec<KeyBinding>>,
     by_key: HashMap<KeyBinding, Action>,
 }
 
-impl Keymap {
-    pub fn action_for(&self, key: KeyEvent) -> Option<Action> {
-        self.by_key.get(&KeyBinding::from(key)).copied()
-    }
-
-    pub fn keys_for(&self, action: Action) -> &[KeyBinding] {
-        self.by_action.get(&action).map_or(&[], Vec::as_slice)
-    }
-
-    /// Keys of an action as the help overlay shows them: "j, down".
-    pub fn describe(&self, action: Action) -> String {
-        self.keys_for(action)
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
+impl Bindings {
     fn rebuild_index(&mut self) {
         self.by_key = self
             .by_action
@@ -180,19 +186,133 @@ impl Keymap {
     }
 }
 
+/// The active bindings.
+#[derive(Debug, Clone, Default)]
+pub struct Keymap {
+    global: Bindings,
+    panels: HashMap<PanelId, Bindings>,
+}
+
+impl Keymap {
+    fn scope(&self, scope: Scope) -> Option<&Bindings> {
+        match scope {
+            Scope::Global => Some(&self.global),
+            Scope::Panel(p) => self.panels.get(&p),
+        }
+    }
+
+    fn scope_mut(&mut self, scope: Scope) -> &mut Bindings {
+        match scope {
+            Scope::Global => &mut self.global,
+            Scope::Panel(p) => self.panels.entry(p).or_default(),
+        }
+    }
+
+    /// What `key` runs: the focused panel's section first, then the global keys.
+    pub fn action_for(&self, panel: Option<PanelId>, key: KeyEvent) -> Option<Action> {
+        let key = KeyBinding::from(key);
+        panel
+            .and_then(|p| self.panels.get(&p))
+            .and_then(|b| b.by_key.get(&key))
+            .or_else(|| self.global.by_key.get(&key))
+            .copied()
+    }
+
+    /// The keys bound to `action` in exactly this scope.
+    pub fn keys_in(&self, scope: Scope, action: Action) -> &[KeyBinding] {
+        self.scope(scope)
+            .and_then(|b| b.by_action.get(&action))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Keys to name in a hint: the global ones, else those of the first panel
+    /// section that binds the action (a hint about marking log groups names
+    /// the Log groups panel's key).
+    pub fn keys_for(&self, action: Action) -> &[KeyBinding] {
+        std::iter::once(Scope::Global)
+            .chain(PanelId::ALL.map(Scope::Panel))
+            .map(|scope| self.keys_in(scope, action))
+            .find(|keys| !keys.is_empty())
+            .unwrap_or(&[])
+    }
+
+    /// The actions bound in one scope, in the action table's order.
+    pub fn bound_in(&self, scope: Scope) -> Vec<(Action, &[KeyBinding])> {
+        self.scope(scope).map_or_else(Vec::new, |b| {
+            b.by_action
+                .iter()
+                .filter(|(_, keys)| !keys.is_empty())
+                .map(|(a, keys)| (*a, keys.as_slice()))
+                .collect()
+        })
+    }
+
+    /// The global keys of `action` that still run it while `panel` has focus
+    /// (the panel's own section may have taken some).
+    pub fn global_keys_in(&self, panel: Option<PanelId>, action: Action) -> Vec<KeyBinding> {
+        let local = panel.and_then(|p| self.panels.get(&p));
+        self.keys_in(Scope::Global, action)
+            .iter()
+            .filter(|k| local.is_none_or(|b| !b.by_key.contains_key(k)))
+            .copied()
+            .collect()
+    }
+
+    /// Keys of an action with their scope, as `--list-actions` and the palette
+    /// show them: "r, ctrl-r", "vpn: A", "f7; logs: ctrl-l".
+    pub fn describe(&self, action: Action) -> String {
+        std::iter::once(Scope::Global)
+            .chain(PanelId::ALL.map(Scope::Panel))
+            .filter_map(|scope| {
+                let keys = self.keys_in(scope, action);
+                if keys.is_empty() {
+                    return None;
+                }
+                let keys = join(keys);
+                Some(match scope {
+                    Scope::Global => keys,
+                    Scope::Panel(p) => format!("{}: {keys}", p.key()),
+                })
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// Keys as the help overlay lists them: "j, down".
+pub fn join(keys: &[KeyBinding]) -> String {
+    keys.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+type RawSection = BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawKeymap {
     #[allow(dead_code)]
     description: Option<String>,
     #[serde(default)]
-    keys: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
+    keys: RawSection,
+    #[serde(default)]
+    panels: BTreeMap<Spanned<String>, RawSection>,
 }
 
-/// One parsed layer: action → keys, each with where it was written.
+/// One action's keys in one scope of a layer, with where they were written.
+struct Entry {
+    scope: Scope,
+    action: Action,
+    keys: Vec<KeyBinding>,
+    line: usize,
+    column: usize,
+}
+
+/// One parsed layer.
 struct Layer {
     file: PathBuf,
-    bindings: Vec<(Action, Vec<KeyBinding>, usize, usize)>,
+    entries: Vec<Entry>,
 }
 
 fn parse_layer(source: &str, file: &Path, diags: &mut Vec<Diagnostic>) -> Option<Layer> {
@@ -201,10 +321,43 @@ fn parse_layer(source: &str, file: &Path, diags: &mut Vec<Diagnostic>) -> Option
     let raw = raw?;
     let mut layer = Layer {
         file: file.to_path_buf(),
-        bindings: Vec::new(),
+        entries: Vec::new(),
     };
+    parse_section(source, &mut layer, Scope::Global, raw.keys, diags);
+    for (name, section) in raw.panels {
+        let Some(panel) = PanelId::ALL.into_iter().find(|p| p.key() == name.get_ref()) else {
+            let sections = PanelId::ALL.map(PanelId::key);
+            let mut message = format!("unknown panel section `{}`", name.get_ref());
+            if let Some(near) = super::nearest(name.get_ref(), sections) {
+                message.push_str(&format!("; did you mean `{near}`?"));
+            }
+            diags.push(
+                Diagnostic::error(file, message)
+                    .at(source, Some(name.span()))
+                    .help(format!("panel sections are {}", sections.join(", "))),
+            );
+            continue;
+        };
+        parse_section(source, &mut layer, Scope::Panel(panel), section, diags);
+    }
+    Some(layer)
+}
+
+/// Parses one `[keys]` or `[panels.*]` table; a key bound to two actions
+/// within it is an error (the same key in two scopes is the point of scopes).
+fn parse_section(
+    source: &str,
+    layer: &mut Layer,
+    scope: Scope,
+    section: RawSection,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let file = layer.file.as_path();
     let mut seen: HashMap<KeyBinding, (Action, usize)> = HashMap::new();
-    for (name, keys) in raw.keys {
+    // In the order written, so a conflict is reported at its second use.
+    let mut section: Vec<_> = section.into_iter().collect();
+    section.sort_by_key(|(name, _)| name.span().start);
+    for (name, keys) in section {
         let action = match name.get_ref().parse::<Action>() {
             Ok(a) => a,
             Err(e) => {
@@ -224,10 +377,14 @@ fn parse_layer(source: &str, file: &Path, diags: &mut Vec<Diagnostic>) -> Option
                     if let Some((other, other_line)) =
                         seen.get(&k).copied().filter(|(a, _)| *a != action)
                     {
+                        let within = match scope {
+                            Scope::Global => String::new(),
+                            Scope::Panel(_) => format!(" in {scope}"),
+                        };
                         diags.push(
                             Diagnostic::error(
                                 file,
-                                format!("key `{k}` is bound to both `{other}` (line {other_line}) and `{action}`"),
+                                format!("key `{k}` is bound to both `{other}` (line {other_line}) and `{action}`{within}"),
                             )
                             .at(source, Some(key.span()))
                             .help("a key runs one action; remove it from one of them"),
@@ -246,40 +403,118 @@ fn parse_layer(source: &str, file: &Path, diags: &mut Vec<Diagnostic>) -> Option
                 ),
             }
         }
-        layer.bindings.push((action, parsed, line, column));
+        layer.entries.push(Entry {
+            scope,
+            action,
+            keys: parsed,
+            line,
+            column,
+        });
     }
-    Some(layer)
 }
 
-/// Applies `layer` on `keymap`, reporting keys it takes from other actions.
-fn apply(keymap: &mut Keymap, layer: Layer, diags: &mut Vec<Diagnostic>) {
+/// Where a scope's binding of an action was last written: layer, file, line, column.
+type Origins = HashMap<(Scope, Action), (usize, PathBuf, usize, usize)>;
+
+/// Applies `layer` (the `index`th) on `keymap`, reporting keys it takes from
+/// other actions of the same scope.
+fn apply(
+    keymap: &mut Keymap,
+    index: usize,
+    layer: Layer,
+    origins: &mut Origins,
+    diags: &mut Vec<Diagnostic>,
+) {
     // Replace first, so that moving a key between two actions the layer both
     // names is not mistaken for a conflict.
-    let named: Vec<Action> = layer.bindings.iter().map(|b| b.0).collect();
-    for (action, keys, _, _) in &layer.bindings {
-        keymap.by_action.insert(*action, keys.clone());
+    for e in &layer.entries {
+        keymap
+            .scope_mut(e.scope)
+            .by_action
+            .insert(e.action, e.keys.clone());
+        origins.insert(
+            (e.scope, e.action),
+            (index, layer.file.clone(), e.line, e.column),
+        );
     }
-    for (action, keys, line, column) in layer.bindings {
-        for key in &keys {
-            for (other, other_keys) in keymap.by_action.iter_mut() {
-                if named.contains(other) || !other_keys.contains(key) {
+    for e in &layer.entries {
+        let named = |other: &Action| {
+            layer
+                .entries
+                .iter()
+                .any(|n| n.scope == e.scope && n.action == *other)
+        };
+        let bindings = keymap.scope_mut(e.scope);
+        for key in &e.keys {
+            for (other, other_keys) in bindings.by_action.iter_mut() {
+                if named(other) || !other_keys.contains(key) {
                     continue;
                 }
                 other_keys.retain(|k| k != key);
+                let within = match e.scope {
+                    Scope::Global => String::new(),
+                    Scope::Panel(_) => format!(" in {}", e.scope),
+                };
                 let mut d = Diagnostic::warning(
                     &layer.file,
-                    format!("key `{key}` now runs `{action}`; it no longer runs `{other}`"),
+                    format!(
+                        "key `{key}` now runs `{}`{within}; it no longer runs `{other}`",
+                        e.action
+                    ),
                 )
                 .help(format!(
                     "if that is intended, also bind `{other}` explicitly without `{key}`"
                 ));
-                d.line = line;
-                d.column = column;
+                d.line = e.line;
+                d.column = e.column;
                 diags.push(d);
             }
         }
     }
-    keymap.rebuild_index();
+    keymap.global.rebuild_index();
+    for b in keymap.panels.values_mut() {
+        b.rebuild_index();
+    }
+}
+
+/// Warns about panel keys that hide a global key's action in that panel, at
+/// whichever of the two bindings was written last (the one that made it so).
+fn report_shadows(keymap: &Keymap, origins: &Origins, diags: &mut Vec<Diagnostic>) {
+    for panel in PanelId::ALL {
+        for (action, keys) in keymap.bound_in(Scope::Panel(panel)) {
+            for key in keys {
+                let Some(global) = keymap.global.by_key.get(key).copied() else {
+                    continue;
+                };
+                if global == action {
+                    continue;
+                }
+                let local = origins.get(&(Scope::Panel(panel), action));
+                let other = origins.get(&(Scope::Global, global));
+                let later = match (local, other) {
+                    (Some(l), Some(o)) if o.0 > l.0 => Some(o),
+                    (l, o) => l.or(o),
+                };
+                let Some((_, file, line, column)) = later else {
+                    continue;
+                };
+                let mut d = Diagnostic::warning(
+                    file,
+                    format!(
+                        "key `{key}` runs `{action}` in [panels.{}], so there it does not run the global `{global}`",
+                        panel.key()
+                    ),
+                )
+                .help(format!(
+                    "if that is intended, also bind `{global}` to another key in [panels.{}]; otherwise pick another key",
+                    panel.key()
+                ));
+                d.line = *line;
+                d.column = *column;
+                diags.push(d);
+            }
+        }
+    }
 }
 
 /// Builds the active keymap from the built-in `name` and the user's file.
@@ -298,11 +533,13 @@ pub fn load(name: &str, user: Option<&(PathBuf, String)>) -> (Keymap, Vec<Diagno
     if let Some((path, text)) = user {
         layers.push((path.clone(), text.as_str()));
     }
-    for (path, text) in layers {
+    let mut origins = Origins::new();
+    for (index, (path, text)) in layers.into_iter().enumerate() {
         if let Some(layer) = parse_layer(text, &path, &mut diags) {
-            apply(&mut keymap, layer, &mut diags);
+            apply(&mut keymap, index, layer, &mut origins, &mut diags);
         }
     }
+    report_shadows(&keymap, &origins, &mut diags);
     (keymap, diags)
 }
 
@@ -365,7 +602,7 @@ mod tests {
         );
         let (km, diags) = load("default", Some(&user));
         assert_eq!(
-            km.action_for(KeyEvent::from(KeyCode::Char('j'))),
+            km.action_for(None, KeyEvent::from(KeyCode::Char('j'))),
             Some(Action::Quit)
         );
         assert_eq!(diags.len(), 1);
@@ -388,5 +625,91 @@ mod tests {
             diags.iter().any(|d| d.is_error() && d.line == 3),
             "{diags:?}"
         );
+    }
+
+    fn press(km: &Keymap, panel: Option<PanelId>, k: &str) -> Option<Action> {
+        let k = key(k);
+        km.action_for(panel, KeyEvent::new(k.code, k.modifiers))
+    }
+
+    #[test]
+    fn the_focused_panel_section_wins_then_global_keys_apply() {
+        let user = (
+            PathBuf::from("keymap.toml"),
+            "[panels.queues]\nrefresh_all = [\"x\"]\n[panels.vpn]\nvpn_crl = [\"x\"]\n".to_string(),
+        );
+        let (km, diags) = load("default", Some(&user));
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(
+            press(&km, Some(PanelId::Queues), "x"),
+            Some(Action::RefreshAll)
+        );
+        assert_eq!(press(&km, Some(PanelId::Vpn), "x"), Some(Action::VpnCrl));
+        assert_eq!(press(&km, Some(PanelId::Stacks), "x"), None);
+        assert_eq!(press(&km, None, "x"), None);
+        // Global keys still work in a panel with its own section.
+        assert_eq!(press(&km, Some(PanelId::Vpn), "q"), Some(Action::Quit));
+        // The shipped VPN keys act in the VPN panel only.
+        assert_eq!(press(&km, Some(PanelId::Vpn), "A"), Some(Action::VpnSign));
+        assert_eq!(press(&km, Some(PanelId::Stacks), "A"), None);
+        assert_eq!(km.describe(Action::VpnCrl), "vpn: x");
+        assert_eq!(km.describe(Action::Quit), "q, ctrl-c");
+    }
+
+    #[test]
+    fn layers_merge_per_scope() {
+        // Naming `follow` globally leaves its Logs key alone; naming it in
+        // [panels.logs] replaces that, and `[]` unbinds it there.
+        let user = (
+            PathBuf::from("keymap.toml"),
+            "[keys]\nfollow = [\"ctrl-f\"]\n[panels.logs]\ncopy_line = []\n".to_string(),
+        );
+        let (km, diags) = load("default", Some(&user));
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(km.keys_in(Scope::Global, Action::Follow), &[key("ctrl-f")]);
+        assert_eq!(
+            km.keys_in(Scope::Panel(PanelId::Logs), Action::Follow),
+            &[key("f")]
+        );
+        assert!(
+            km.keys_in(Scope::Panel(PanelId::Logs), Action::CopyLine)
+                .is_empty()
+        );
+        assert_eq!(km.describe(Action::Follow), "ctrl-f; logs: f");
+    }
+
+    #[test]
+    fn a_panel_key_hiding_a_global_one_is_a_warning_at_the_later_binding() {
+        let user = (
+            PathBuf::from("keymap.toml"),
+            "[panels.queues]\nrefresh_all = [\"r\"]\n".to_string(),
+        );
+        let (km, diags) = load("default", Some(&user));
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(!diags[0].is_error());
+        assert_eq!((diags[0].line, diags[0].column), (2, 1));
+        assert_eq!(
+            press(&km, Some(PanelId::Queues), "r"),
+            Some(Action::RefreshAll)
+        );
+        assert_eq!(
+            press(&km, Some(PanelId::Stacks), "r"),
+            Some(Action::Refresh)
+        );
+        assert_eq!(
+            km.global_keys_in(Some(PanelId::Queues), Action::Refresh),
+            vec![key("ctrl-r")]
+        );
+        // A global key taking one that a default panel section uses: the
+        // warning points at the user's global binding, which came later.
+        let user = (
+            PathBuf::from("keymap.toml"),
+            "[keys]\n\nquit = [\"f\"]\n".to_string(),
+        );
+        let (_, diags) = load("default", Some(&user));
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].file, PathBuf::from("keymap.toml"));
+        assert_eq!(diags[0].line, 3);
+        assert!(diags[0].message.contains("[panels.logs]"), "{}", diags[0]);
     }
 }

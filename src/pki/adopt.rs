@@ -25,7 +25,7 @@ pub enum Severity {
 
 /// One finding, said as what is wrong and what to do.
 #[derive(Debug, Clone, Serialize)]
-pub struct Problem {
+pub struct Finding {
     pub severity: Severity,
     pub message: String,
 }
@@ -43,7 +43,7 @@ pub struct AdoptReport {
     /// Requests in `reqs/` no certificate was issued for.
     pub pending_requests: usize,
     pub crl: Option<CrlStatus>,
-    pub problems: Vec<Problem>,
+    pub problems: Vec<Finding>,
 }
 
 impl AdoptReport {
@@ -53,14 +53,14 @@ impl AdoptReport {
     }
 
     fn error(&mut self, message: impl Into<String>) {
-        self.problems.push(Problem {
+        self.problems.push(Finding {
             severity: Severity::Error,
             message: message.into(),
         });
     }
 
     fn warning(&mut self, message: impl Into<String>) {
-        self.problems.push(Problem {
+        self.problems.push(Finding {
             severity: Severity::Warning,
             message: message.into(),
         });

@@ -37,6 +37,35 @@ pub(crate) fn to_pem(label: &str, der: &[u8]) -> String {
     )
 }
 
+/// PEM with `label` (or any PEM, if the label differs only in being absent) → DER; DER passes through.
+pub(crate) fn pem_contents(bytes: &[u8], label: &str) -> Result<Vec<u8>, String> {
+    let text = String::from_utf8_lossy(bytes);
+    if text.contains("-----BEGIN") {
+        let p = pem::parse(bytes).map_err(|e| format!("not PEM ({e})"))?;
+        if p.tag() != label {
+            return Err(format!("expected `{label}` PEM, found `{}`", p.tag()));
+        }
+        Ok(p.contents().to_vec())
+    } else {
+        Ok(bytes.to_vec())
+    }
+}
+
+/// The subject CN of a PEM certificate: the domain name ACM lists it under.
+pub fn certificate_cn(cert_pem: &str) -> Result<String, String> {
+    let der = pem_contents(cert_pem.as_bytes(), "CERTIFICATE")
+        .map_err(|e| format!("the server certificate is unreadable: {e}"))?;
+    let (_, cert) = X509Certificate::from_der(&der)
+        .map_err(|e| format!("the server certificate is unreadable: {e}"))?;
+    let cn = cert
+        .subject()
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok())
+        .map(str::to_string);
+    cn.ok_or_else(|| "the server certificate has no common name".to_string())
+}
+
 /// A public key, comparable across certificates, requests and key files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PublicKeyId {

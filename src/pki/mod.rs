@@ -1,6 +1,10 @@
 //! The VPN certificate authority: a CA on the administrator's own disk that
 //! issues client certificates to developers from their certificate requests,
 //! revokes them, and writes the revocation list for the AWS Client VPN endpoint.
+//! It also reads what is sent to and fetched from AWS, without calling it:
+//! the CN of a server certificate, a CRL to compare with the local one
+//! (`crl.rs`), and the `.ovpn` file built from an exported client
+//! configuration (`ovpn.rs`).
 //!
 //! A PKI is one folder in easy-rsa's layout, so an existing easy-rsa PKI can be
 //! adopted as it is and easy-rsa keeps working on a folder opsdeck changed:
@@ -25,21 +29,25 @@
 mod adopt;
 mod ca;
 mod cert;
+mod crl;
 mod dates;
 mod error;
 mod index;
 mod issue;
 mod list;
 mod names;
+mod ovpn;
 mod request;
 mod revoke;
 mod serial;
 mod store;
 
-pub use adopt::{AdoptReport, Problem, Severity, adopt};
+pub use adopt::{AdoptReport, Finding, Severity, adopt};
 pub use ca::{
     DEFAULT_CA_DAYS, Existing, InitOptions, Initialised, MAX_DAYS, Pki, default_dir, existing, init,
 };
+pub use cert::certificate_cn;
+pub use crl::{CrlComparison, CrlSummary, compare_crl, parse_crl};
 pub use dates::{day, days_left};
 pub use error::PkiError;
 pub use index::RevocationReason;
@@ -50,6 +58,7 @@ pub use issue::{
 pub use list::{
     CaSummary, CertEntry, CertKind, CertStatus, ListReport, PendingRequest, StatusCounts, status_at,
 };
+pub use ovpn::{SPLIT_TUNNEL_FILTERS, build_ovpn};
 pub use request::{ImportCheck, RequestFiles, check_import, request};
 pub use revoke::{
     Crl, CrlOptions, CrlStatus, DEFAULT_CRL_DAYS, EXPIRY_WARNING_DAYS, RevokeCandidate,

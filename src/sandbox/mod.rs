@@ -176,8 +176,13 @@ pub fn seed_pki(env: &str, dir: &std::path::Path) -> Result<bool> {
     pki.revoke(&RevokeTarget::Cn(format!("bob@{env}.example.org")), None)?;
     pki.crl(&CrlOptions::default())?;
     // A developer's request waiting to be signed (their key stays with them).
-    let scratch =
-        std::env::temp_dir().join(format!("opsdeck-sandbox-req-{}-{env}", std::process::id()));
+    // Unique per call: tests seed PKIs for the same env in parallel.
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let scratch = std::env::temp_dir().join(format!(
+        "opsdeck-sandbox-req-{}-{env}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     let req = crate::pki::request(&format!("carol@{env}.example.org"), &scratch)?;
     std::fs::copy(
         &req.request_path,

@@ -85,34 +85,49 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
 /// Draws the panel tabs; returns where each one is, for clicks.
 pub fn tabs(frame: &mut Frame, area: Rect, state: &State, s: &Session) -> Vec<(Rect, PanelId)> {
     let t = &state.theme;
+    let labels: Vec<(PanelId, String)> = PanelId::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, panel)| {
+            let mut label = format!("{} {}", i + 1, panel.title());
+            if let Some(n) = s.count(*panel) {
+                label.push_str(&format!(" ({n})"));
+            }
+            let running = state.jobs.running();
+            if *panel == PanelId::Jobs && running > 0 {
+                label.push_str(&format!(" ({running} running)"));
+            }
+            let failed = match panel {
+                PanelId::Logs => s
+                    .logs
+                    .as_ref()
+                    .is_some_and(|l| matches!(l.ended, Some(Some(_)))),
+                p => s.fetch(*p).error.is_some(),
+            };
+            if failed {
+                label.push_str(" ✗");
+            }
+            (*panel, label)
+        })
+        .collect();
+    // Three spaces between tabs where they fit, fewer on a narrow terminal.
+    let text: usize = labels.iter().map(|(_, l)| l.chars().count()).sum();
+    let room = usize::from(area.width).saturating_sub(1 + text);
+    let gap = (room / labels.len().max(1)).clamp(1, 3);
     let mut spans = vec![Span::raw(" ")];
     let mut hits = Vec::new();
     let mut x = area.x + 1;
-    for (i, panel) in PanelId::ALL.iter().enumerate() {
-        let mut label = format!("{} {}", i + 1, panel.title());
-        if let Some(n) = s.count(*panel) {
-            label.push_str(&format!(" ({n})"));
-        }
-        let failed = match panel {
-            PanelId::Logs => s
-                .logs
-                .as_ref()
-                .is_some_and(|l| matches!(l.ended, Some(Some(_)))),
-            p => s.fetch(*p).error.is_some(),
-        };
-        if failed {
-            label.push_str(" ✗");
-        }
-        let style = if *panel == s.focus {
+    for (panel, label) in labels {
+        let style = if panel == s.focus {
             t.style(Slot::TabActive)
         } else {
             t.style(Slot::Tab)
         };
         let width = label.chars().count() as u16;
-        hits.push((Rect::new(x, area.y, width, 1).intersection(area), *panel));
-        x += width + 3;
+        hits.push((Rect::new(x, area.y, width, 1).intersection(area), panel));
+        x += width + gap as u16;
         spans.push(Span::styled(label, style));
-        spans.push(Span::raw("   "));
+        spans.push(Span::raw(" ".repeat(gap)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
     hits

@@ -71,11 +71,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, s: &Session) -> Option
     if let Some((prompt, text)) = &v.prompt {
         let [rest, bottom] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(rows);
-        let line = Line::from(vec![
-            Span::styled(format!("{}: ", prompt.label()), t.style(Slot::Key)),
-            Span::styled(format!("{text}▏"), t.style(Slot::Input)),
-            Span::styled("  enter apply · esc cancel", t.style(Slot::Muted)),
-        ]);
+        let mut spans = vec![Span::styled(
+            format!("{}: ", prompt.label()),
+            t.style(Slot::Key),
+        )];
+        spans.extend(super::widgets::field(text, t));
+        spans.push(Span::styled(
+            "  enter apply · esc cancel",
+            t.style(Slot::Muted),
+        ));
+        let line = Line::from(spans);
         frame.render_widget(Paragraph::new(line), bottom);
         rows = rest;
     }

@@ -5,6 +5,7 @@
 
 pub mod format;
 mod header;
+mod jobs;
 mod logs;
 mod overlays;
 mod panels;
@@ -17,7 +18,7 @@ use std::time::{Instant, SystemTime};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 
-use crate::app::{Hitmap, Screen, State};
+use crate::app::{Hitmap, Overlay, Screen, State};
 
 /// The time a frame is drawn at: monotonic for ages of refreshes, wall
 /// clock for ages of AWS timestamps. Tests pin both.
@@ -56,6 +57,13 @@ pub fn draw(frame: &mut Frame, state: &State, clock: Clock) -> Hitmap {
         }
     }
     widgets::status_line(frame, status, state);
-    overlays::draw(frame, state);
+    // Toasts stay out of the way of a dialog.
+    if state.overlay.is_none() {
+        jobs::toasts(frame, body, state);
+    }
+    match &state.overlay {
+        Some(Overlay::Job { key, scroll }) => jobs::output(frame, state, key, *scroll, clock),
+        _ => overlays::draw(frame, state),
+    }
     hits
 }

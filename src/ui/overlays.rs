@@ -2,31 +2,55 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::widgets;
 use crate::app::action::Action;
-use crate::app::state::{Overlay, State};
-use crate::app::update::palette_matches;
+use crate::app::palette::palette_matches;
+use crate::app::state::{Overlay, Screen, State};
 use crate::config::Severity;
+use crate::config::keymap::{self, Scope};
 use crate::config::theme::Slot;
 
 pub fn draw(frame: &mut Frame, state: &State) {
     match &state.overlay {
         None => {}
         Some(Overlay::Help { scroll }) => help(frame, state, *scroll),
-        Some(Overlay::Palette { input, selected }) => palette(frame, state, input, *selected),
+        Some(Overlay::Palette { input, selected }) => {
+            palette(frame, state, input.text(), *selected)
+        }
         Some(Overlay::Problems { scroll }) => problems(frame, state, *scroll),
         Some(Overlay::Confirm(c)) => confirm(frame, state, c),
+        // Drawn by `super::jobs`.
+        Some(Overlay::Job { .. }) => {}
     }
 }
 
 /// The one confirm dialog: what will happen, and how to say yes.
-fn confirm(frame: &mut Frame, state: &State, c: &crate::app::vpn::Confirm) {
+fn confirm(frame: &mut Frame, state: &State, c: &crate::app::confirm::ConfirmDialog) {
     let t = &state.theme;
-    let height = c.lines.len() as u16 + 6;
-    let area = centered(frame.area(), 84, height);
+    let plan = &c.plan;
+    let width: u16 = 84;
+    let header = format!(
+        "deployment {} · {} · {}",
+        plan.deployment.name, plan.action, plan.target
+    );
+    // The plan's lines as wrapped inside the frame, the blank line, the
+    // prompt (two lines when a name must be typed) and the frame.
+    let inner = width.min(frame.area().width).saturating_sub(2).max(1);
+    let body: Vec<Line> = std::iter::once(header.clone())
+        .chain(plan.lines.iter().cloned())
+        .map(Line::raw)
+        .collect();
+    let wrapped = Paragraph::new(body)
+        .wrap(Wrap { trim: false })
+        .line_count(inner);
+    let prompt = if c.typed.is_some() { 2 } else { 1 };
+    let height = (wrapped + 1 + prompt + 2) as u16;
+    let area = centered(frame.area(), width, height);
     frame.render_widget(Clear, area);
     let slot = if c.typed.is_some() {
         Slot::Protected
@@ -35,16 +59,25 @@ fn confirm(frame: &mut Frame, state: &State, c: &crate::app::vpn::Confirm) {
     };
     let block = widgets::block(
         state,
-        Line::styled(format!(" {} ", c.title), t.style(slot)),
+        Line::styled(format!(" {} ", plan.title), t.style(slot)),
         true,
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let mut lines: Vec<Line> = c
-        .lines
-        .iter()
-        .map(|l| Line::styled(l.clone(), t.style(Slot::Text)))
-        .collect();
+    let mut lines: Vec<Line> = vec![Line::from(vec![
+        Span::styled("deployment ", t.style(Slot::Muted)),
+        Span::styled(plan.deployment.name.clone(), t.style(slot)),
+        Span::styled(" · ", t.style(Slot::Muted)),
+        Span::styled(plan.action, t.style(Slot::Key)),
+        Span::styled(" · ", t.style(Slot::Muted)),
+        Span::styled(plan.target.clone(), t.style(Slot::Text)),
+    ])];
+    debug_assert_eq!(lines[0].width(), header.chars().count());
+    lines.extend(
+        plan.lines
+            .iter()
+            .map(|l| Line::styled(l.clone(), t.style(Slot::Text))),
+    );
     lines.push(Line::raw(""));
     match &c.typed {
         Some(name) => {
@@ -56,10 +89,9 @@ fn confirm(frame: &mut Frame, state: &State, c: &crate::app::vpn::Confirm) {
                     t.style(Slot::Muted),
                 ),
             ]));
-            lines.push(Line::from(vec![
-                Span::styled("> ", t.style(Slot::Key)),
-                Span::styled(format!("{}▏", c.input), t.style(Slot::Input)),
-            ]));
+            let mut field = vec![Span::styled("> ", t.style(Slot::Key))];
+            field.extend(widgets::field(&c.input, t));
+            lines.push(Line::from(field));
         }
         None => lines.push(Line::from(vec![
             Span::styled("y", t.style(Slot::Key)),
@@ -90,10 +122,65 @@ fn read_only(state: &State) -> bool {
         .is_some_and(|s| s.deployment.read_only)
 }
 
-/// Help is generated from the action table and the active keymap.
+/// Help is generated from the action table and the active keymap: the
+/// focused panel's own keys first, then the global ones, then what has no key
+/// here (the palette still runs it).
 fn help(frame: &mut Frame, state: &State, scroll: usize) {
     let t = &state.theme;
-    let area = centered(frame.area(), 84, frame.area().height.saturating_sub(4));
+    let panel = state
+        .session
+        .as_ref()
+        .filter(|_| state.screen == Screen::Console)
+        .map(|s| s.focus);
+    let offered = |a: &Action| !(read_only(state) && a.is_mutating());
+    let local: Vec<(Action, String)> = panel
+        .map(|p| state.keymap.bound_in(Scope::Panel(p)))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(a, _)| offered(a))
+        .map(|(a, keys)| (a, keymap::join(keys)))
+        .collect();
+    let mut global = Vec::new();
+    let mut elsewhere = Vec::new();
+    for a in Action::ALL.iter().copied().filter(offered) {
+        let keys = state.keymap.global_keys_in(panel, a);
+        if !keys.is_empty() {
+            global.push((a, keymap::join(&keys)));
+        } else if !local.iter().any(|(l, _)| *l == a) {
+            let keys = state.keymap.describe(a);
+            elsewhere.push((
+                a,
+                if keys.is_empty() {
+                    "(unbound)".into()
+                } else {
+                    keys
+                },
+            ));
+        }
+    }
+    let sections = [
+        (panel.map(|p| format!("{} panel", p.title())), local),
+        (Some("Global".to_string()), global),
+        (
+            Some("Not bound here (run from the palette)".to_string()),
+            elsewhere,
+        ),
+    ];
+    let rows = || sections.iter().flat_map(|(_, rows)| rows);
+    let natural = [
+        rows().map(|(_, k)| k.width()).max().unwrap_or(0),
+        rows().map(|(a, _)| a.name().width()).max().unwrap_or(0),
+        rows()
+            .map(|(a, _)| a.description().width())
+            .max()
+            .unwrap_or(0),
+    ];
+    let full = frame.area();
+    let area = centered(
+        full,
+        overlay_width(full.width, &natural),
+        full.height.saturating_sub(4),
+    );
     frame.render_widget(Clear, area);
     let block = widgets::block(
         state,
@@ -105,28 +192,30 @@ fn help(frame: &mut Frame, state: &State, scroll: usize) {
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let lines: Vec<Line> = Action::ALL
-        .iter()
-        .filter(|a| !(read_only(state) && a.is_mutating()))
-        .map(|a| {
-            let keys = state.keymap.describe(*a);
-            Line::from(vec![
-                Span::styled(
-                    format!(
-                        " {:<20}",
-                        if keys.is_empty() {
-                            "(unbound)".into()
-                        } else {
-                            keys
-                        }
-                    ),
-                    t.style(Slot::Key),
-                ),
-                Span::styled(format!("{:<20}", a.name()), t.style(Slot::Muted)),
-                Span::styled(a.description(), t.style(Slot::Text)),
-            ])
-        })
-        .collect();
+    let widths = split(inner.width, natural, 1, 2);
+    let mut lines: Vec<Line> = Vec::new();
+    for (heading, rows) in &sections {
+        let Some(heading) = heading.as_ref().filter(|_| !rows.is_empty()) else {
+            continue;
+        };
+        if !lines.is_empty() {
+            lines.push(Line::raw(""));
+        }
+        lines.push(Line::styled(
+            fit(&format!(" {heading}"), usize::from(inner.width)),
+            t.style(Slot::Title),
+        ));
+        for (a, keys) in rows {
+            lines.push(columns(
+                widths,
+                [
+                    (keys.as_str(), t.style(Slot::Key)),
+                    (a.name(), t.style(Slot::Muted)),
+                    (a.description(), t.style(Slot::Text)),
+                ],
+            ));
+        }
+    }
     let max = lines.len().saturating_sub(usize::from(inner.height));
     frame.render_widget(
         Paragraph::new(lines).scroll((scroll.min(max) as u16, 0)),
@@ -134,14 +223,101 @@ fn help(frame: &mut Frame, state: &State, scroll: usize) {
     );
 }
 
+/// An overlay as wide as its columns want, within the terminal (two columns
+/// of margin each side): borders, a leading space and a gap per column.
+fn overlay_width(terminal: u16, natural: &[usize; 3]) -> u16 {
+    let want = natural.iter().sum::<usize>() + natural.len() + 2;
+    u16::try_from(want)
+        .unwrap_or(u16::MAX)
+        .min(terminal.saturating_sub(4))
+}
+
+/// Splits `width` among three columns (each after a one-space gap). When
+/// they do not fit, the action name (which the user types in the palette)
+/// gets up to half, the keys up to a third, and the description (`flex`)
+/// what is left; no column is wider than its text needs, and what one leaves
+/// over goes to the others.
+fn split(width: u16, natural: [usize; 3], name: usize, flex: usize) -> [usize; 3] {
+    let avail = usize::from(width).saturating_sub(natural.len());
+    let mut w = [0; 3];
+    for i in (0..3).filter(|i| *i != flex) {
+        w[i] = natural[i].min(if i == name { avail / 2 } else { avail / 3 });
+    }
+    w[flex] = natural[flex].min(avail.saturating_sub(w.iter().sum()));
+    let mut spare = avail.saturating_sub(w.iter().sum());
+    for i in 0..3 {
+        let more = (natural[i] - w[i]).min(spare);
+        w[i] += more;
+        spare -= more;
+    }
+    w
+}
+
+/// One row of three columns, each cut or padded to exactly its width.
+fn columns<'a>(widths: [usize; 3], cells: [(&str, Style); 3]) -> Line<'a> {
+    let mut spans = Vec::with_capacity(6);
+    for (width, (text, style)) in widths.into_iter().zip(cells) {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(fit(text, width), style));
+    }
+    Line::from(spans)
+}
+
+/// `text` in exactly `width` terminal columns: padded, or cut with `…`, so
+/// that it never runs into the next column.
+fn fit(text: &str, width: usize) -> String {
+    let have = text.width();
+    if have <= width {
+        return format!("{text}{}", " ".repeat(width - have));
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width - 1 {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out.push_str(&" ".repeat(width - used - 1));
+    out
+}
+
 fn palette(frame: &mut Frame, state: &State, input: &str, selected: usize) {
     let t = &state.theme;
     let matches = palette_matches(input, read_only(state));
+    let rows: Vec<(Action, String)> = matches
+        .iter()
+        .map(|a| (*a, state.keymap.describe(*a)))
+        .collect();
+    // Sized for every action, so the columns do not jump while typing.
+    let natural = [
+        Action::ALL
+            .iter()
+            .map(|a| a.name().width())
+            .max()
+            .unwrap_or(0),
+        Action::ALL
+            .iter()
+            .map(|a| a.description().width())
+            .max()
+            .unwrap_or(0),
+        Action::ALL
+            .iter()
+            .map(|a| state.keymap.describe(*a).width())
+            .max()
+            .unwrap_or(0),
+    ];
     let height = (matches.len() as u16 + 4).clamp(6, 20);
     let full = frame.area();
     let area = Rect {
         y: full.y + full.height / 6,
-        ..centered(full, 70, height)
+        ..centered(full, overlay_width(full.width, &natural), height)
     };
     frame.render_widget(Clear, area);
     let block = widgets::block(
@@ -159,19 +335,23 @@ fn palette(frame: &mut Frame, state: &State, input: &str, selected: usize) {
         ])),
         prompt,
     );
+    let widths = split(inner.width, natural, 0, 1);
     let visible = usize::from(list.height);
     let offset = selected.saturating_sub(visible.saturating_sub(1));
-    let lines: Vec<Line> = matches
+    let lines: Vec<Line> = rows
         .iter()
         .enumerate()
         .skip(offset)
         .take(visible)
-        .map(|(i, a)| {
-            let line = Line::from(vec![
-                Span::styled(format!(" {:<20}", a.name()), t.style(Slot::Text)),
-                Span::styled(format!("{:<36}", a.description()), t.style(Slot::Muted)),
-                Span::styled(state.keymap.describe(*a), t.style(Slot::Key)),
-            ]);
+        .map(|(i, (a, keys))| {
+            let line = columns(
+                widths,
+                [
+                    (a.name(), t.style(Slot::Text)),
+                    (a.description(), t.style(Slot::Muted)),
+                    (keys.as_str(), t.style(Slot::Key)),
+                ],
+            );
             if i == selected {
                 line.style(t.style(Slot::Selection))
             } else {

@@ -28,6 +28,9 @@ pub fn draw(
     if s.focus == PanelId::Vpn {
         return super::vpn::draw(frame, area, state, s, clock);
     }
+    if s.focus == PanelId::Jobs {
+        return super::jobs::draw(frame, area, state, clock);
+    }
     if let Some(detail) = &s.detail {
         stack_detail(frame, area, state, s, detail, clock);
         return None;
@@ -106,15 +109,23 @@ pub fn draw(
                     t.style(Slot::Muted),
                 ),
                 styled(r.dlq_of.join(", "), t.style(Slot::Warning)),
+                styled(
+                    s.depths
+                        .get(&r.name)
+                        .map(|d| sparkline(d, SPARK_WIDTH))
+                        .unwrap_or_default(),
+                    t.style(depth),
+                ),
             ]
         })
         .widths(vec![
-            Constraint::Fill(1),
+            Constraint::Fill(2),
             Constraint::Length(7),
             Constraint::Length(9),
             Constraint::Length(7),
             Constraint::Fill(1),
             Constraint::Fill(1),
+            Constraint::Length(SPARK_WIDTH as u16 + 1),
         ]),
         PanelId::LogGroups => list_rows(&s.log_groups, height, |r| {
             let marked = s.marked.contains(&r.name);
@@ -140,7 +151,7 @@ pub fn draw(
             Constraint::Length(14),
             Constraint::Length(12),
         ]),
-        PanelId::Index | PanelId::Logs | PanelId::Vpn => {
+        PanelId::Index | PanelId::Logs | PanelId::Vpn | PanelId::Jobs => {
             index(frame, inner, state, s);
             return None;
         }
@@ -158,6 +169,29 @@ pub fn draw(
             sort_column: Some(sort),
         },
     ))
+}
+
+/// Refreshes a queue's sparkline shows.
+const SPARK_WIDTH: usize = 11;
+
+/// The last `width` depths as bars, scaled to the largest of them; a queue
+/// that stayed empty is a flat line.
+pub fn sparkline(depths: &std::collections::VecDeque<u64>, width: usize) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let shown: Vec<u64> = depths.iter().rev().take(width).rev().copied().collect();
+    let max = shown.iter().copied().max().unwrap_or(0);
+    shown
+        .iter()
+        .map(|&d| {
+            if max == 0 {
+                BARS[0]
+            } else {
+                // Any message at all shows above the floor.
+                let i = (d * 7).div_ceil(max) as usize;
+                BARS[i.min(7)]
+            }
+        })
+        .collect()
 }
 
 pub(super) struct Built<'a> {
@@ -218,7 +252,7 @@ fn columns_of(s: &Session) -> (&'static [&'static str], (usize, bool)) {
             LogGroupRow::COLUMNS,
             (s.log_groups.sort_column, s.log_groups.sort_reverse),
         ),
-        PanelId::Index | PanelId::Logs | PanelId::Vpn => (&[], (0, false)),
+        PanelId::Index | PanelId::Logs | PanelId::Vpn | PanelId::Jobs => (&[], (0, false)),
     }
 }
 
@@ -289,7 +323,7 @@ pub(super) fn placeholder<'a>(state: &State, s: &Session, fetch: &Fetch) -> Opti
         PanelId::Functions => s.functions.view.is_empty(),
         PanelId::Queues => s.queues.view.is_empty(),
         PanelId::LogGroups => s.log_groups.view.is_empty(),
-        PanelId::Index | PanelId::Logs | PanelId::Vpn => false,
+        PanelId::Index | PanelId::Logs | PanelId::Vpn | PanelId::Jobs => false,
     };
     if !empty {
         return None;

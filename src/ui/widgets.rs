@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Cell, Paragraph, Row, Table};
 use crate::app::action::Action;
 use crate::app::state::Tone;
 use crate::app::{Screen, State};
-use crate::config::theme::Slot;
+use crate::config::theme::{Slot, Theme};
 
 pub fn block<'a>(state: &State, title: Line<'a>, focused: bool) -> Block<'a> {
     let t = &state.theme;
@@ -84,11 +84,13 @@ pub fn status_line(frame: &mut Frame, area: Rect, state: &State) {
         .as_ref()
         .filter(|s| s.editing_filter && state.screen == Screen::Console)
     {
-        let line = Line::from(vec![
-            Span::styled("/", t.style(Slot::Key)),
-            Span::styled(format!("{}▏", s.filter(s.focus)), t.style(Slot::Input)),
-            Span::styled("  enter keep · esc clear", t.style(Slot::Muted)),
-        ]);
+        let mut spans = vec![Span::styled("/", t.style(Slot::Key))];
+        spans.extend(field(&s.filter_input, t));
+        spans.push(Span::styled(
+            "  enter keep · esc clear",
+            t.style(Slot::Muted),
+        ));
+        let line = Line::from(spans);
         frame.render_widget(Paragraph::new(line), area);
         return;
     }
@@ -168,6 +170,27 @@ pub fn status_line(frame: &mut Frame, area: Rect, state: &State) {
         spans.push(Span::styled(format!(" {label}"), t.style(Slot::Muted)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// A text field as typed: an untouched pre-filled value shows selected (the
+/// first key replaces it), else a bar marks the cursor.
+pub fn field<'a>(f: &crate::app::text::TextField, t: &Theme) -> Vec<Span<'a>> {
+    if f.is_fresh() {
+        return vec![
+            Span::styled(f.text().to_string(), t.style(Slot::Selection)),
+            Span::styled("▏", t.style(Slot::Input)),
+        ];
+    }
+    let (before, after) = f.text().split_at(
+        f.text()
+            .char_indices()
+            .nth(f.cursor_chars())
+            .map_or(f.text().len(), |(i, _)| i),
+    );
+    vec![
+        Span::styled(format!("{before}▏"), t.style(Slot::Input)),
+        Span::styled(after.to_string(), t.style(Slot::Input)),
+    ]
 }
 
 pub fn styled<'a>(text: impl Into<String>, style: Style) -> Cell<'a> {

@@ -9,87 +9,15 @@
 //! retried with backoff from the last event seen, so nothing is lost or
 //! repeated when the endpoint comes back; a missing group or a bad filter
 //! pattern ends the tail with a message.
-//!
-//! [`run`] is the entry point: it follows with CloudWatch Logs Live Tail where
-//! the endpoint supports it and polls otherwise (see [`super::live_tail`]).
 
 use std::collections::{BTreeMap, HashSet};
-use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::mpsc;
 
-use super::Clients;
-use crate::logs::Range;
+use super::{Budget, TailEvent, TailSpec, TailStatus, TailUpdate, now_ms};
+use crate::aws::Clients;
 use crate::model::{Problem, ProblemKind};
-
-/// FilterLogEvents' quota per account and region.
-pub const FILTER_TPS: u32 = 5;
-
-/// The request budget one deployment's tails share.
-pub type Budget = Arc<DefaultDirectRateLimiter>;
-
-pub fn budget(per_second: u32) -> Budget {
-    let n = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
-    Arc::new(RateLimiter::direct(Quota::per_second(n)))
-}
-
-/// What to tail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TailSpec {
-    pub groups: Vec<String>,
-    pub range: Range,
-    /// A CloudWatch Logs filter pattern, applied by AWS.
-    pub filter: Option<String>,
-    /// Keep polling for new events after the range's end (or now).
-    pub follow: bool,
-    /// Wait between polls of a caught-up group.
-    pub poll_every: Duration,
-}
-
-/// One log event, as FilterLogEvents returns it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TailEvent {
-    /// Index into [`TailSpec::groups`].
-    pub group: u16,
-    pub stream: String,
-    pub ts: i64,
-    pub id: String,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TailStatus {
-    /// Fetching history or polling new events.
-    Polling,
-    /// Every group is caught up; new events are polled for.
-    CaughtUp,
-    /// AWS throttled a request; retrying after a pause.
-    Throttled(Problem),
-    /// The endpoint could not be reached; retrying from the last event seen.
-    Unreachable(Problem),
-    /// New events arrive by Live Tail (StartLiveTail), about a second behind.
-    /// `sampled`: more than 500 events/s match, and AWS is sending a sample.
-    Live { sampled: bool },
-    /// Live tail is unavailable for the reason given; new events are polled for.
-    Fallback(String),
-    /// A group that was tailed is gone (a deploy recreating it, say);
-    /// retrying until it is back, from the last event seen.
-    Missing(Problem),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TailUpdate {
-    /// Events in timestamp order, each released once no group can still
-    /// return an earlier one.
-    Events(Vec<TailEvent>),
-    Status(TailStatus),
-    /// The tail stopped: it reached the end of its range, or a problem that
-    /// retrying cannot fix (missing group, bad pattern, denied).
-    Ended(Option<Problem>),
-}
 
 /// Where one group's tail stands. A poll is a chain of pages (following
 /// `nextToken`); pages need not be in timestamp order (moto groups them by
@@ -116,22 +44,7 @@ struct Cursor {
     next_poll: tokio::time::Instant,
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
-
-/// Runs a tail the best way the endpoint allows: a follow tail without an
-/// end follows with Live Tail, after loading its history by polling, and
-/// falls back to polling when live tail is unavailable; any other tail polls.
-/// Runs until the range ends, a fatal problem, or `updates` closes.
-pub async fn run(c: &Clients, spec: TailSpec, budget: Budget, updates: mpsc::Sender<TailUpdate>) {
-    let options = super::live_tail::LiveOptions::default();
-    super::live_tail::run_with(c, spec, budget, updates, options).await;
-}
 
 /// Runs a tail until its range ends, a fatal problem, or `updates` closes.
 pub async fn poll(c: &Clients, spec: TailSpec, budget: Budget, updates: mpsc::Sender<TailUpdate>) {

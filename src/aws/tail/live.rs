@@ -1,9 +1,9 @@
 //! Following log groups with CloudWatch Logs Live Tail (`StartLiveTail`), with
-//! polling ([`tail::poll`]) for history and as the fallback.
+//! polling ([`poll`]) for history and as the fallback.
 //!
 //! Live tail only delivers events ingested while a session is open, so a tail
 //! that does not follow, or whose range has an end, is polled ([`run_with`]
-//! hands it to [`tail::poll`]). A follow tail runs like this:
+//! hands it to [`poll`]). A follow tail runs like this:
 //!
 //! 1. The groups' ARNs are looked up with DescribeLogGroups (StartLiveTail
 //!    takes ARNs).
@@ -39,34 +39,29 @@
 //! for StartLiveTail (`http://stream-127.0.0.1:5000`) is undone by
 //! [`StripHostPrefix`].
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
 
 use aws_sdk_cloudwatchlogs::primitives::event_stream::EventReceiver;
 use aws_sdk_cloudwatchlogs::types::error::StartLiveTailResponseStreamError;
 use aws_sdk_cloudwatchlogs::types::{LiveTailSessionLogEvent, StartLiveTailResponseStream};
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use aws_types::endpoint_config::EndpointUrl;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::tail::{self, Budget, TailEvent, TailSpec, TailStatus, TailUpdate};
-use super::{CallContext, Clients};
+use super::dedupe::{Seen, fingerprint};
+use super::host_prefix::{STREAM_HOST_PREFIX, StripHostPrefix};
+use super::poll::poll;
+use super::{Budget, TailEvent, TailSpec, TailStatus, TailUpdate, now_ms};
+use crate::aws::{CallContext, Clients};
 use crate::logs::Range;
 use crate::model::{Problem, ProblemKind};
 
 /// StartLiveTail takes at most this many log groups.
 pub const MAX_LIVE_GROUPS: usize = 10;
-
-/// The host prefix the SDK puts before the endpoint for StartLiveTail.
-pub const STREAM_HOST_PREFIX: &str = "stream-";
 
 /// Sessions in a row that may fail before the endpoint has shown it streams.
 const MAX_FAILURES: u32 = 3;
@@ -105,7 +100,7 @@ impl Default for LiveOptions {
 }
 
 /// Runs a tail: live tail for a follow tail without an end, else polling.
-/// [`tail::run`] calls this with the default options.
+/// [`super::run`] calls this with the default options.
 pub async fn run_with(
     c: &Clients,
     spec: TailSpec,
@@ -116,7 +111,7 @@ pub async fn run_with(
     // History with an end, or a one-off read: only FilterLogEvents returns
     // past events, and live tail has nothing to add.
     if !spec.follow || spec.range.end.is_some() || spec.groups.is_empty() {
-        return tail::poll(c, spec, budget, updates).await;
+        return poll(c, spec, budget, updates).await;
     }
     let live = Live::new(c, spec, budget, updates, options);
     if live.spec.groups.len() > MAX_LIVE_GROUPS {
@@ -143,140 +138,8 @@ pub fn group_name(identifier: &str) -> &str {
     }
 }
 
-/// `uri` with `prefix` taken off its host, if its authority is `prefix`
-/// followed by `endpoint`'s authority; `None` otherwise.
-///
-/// `strip_host_prefix("http://stream-127.0.0.1:5000/", "http://127.0.0.1:5000", "stream-")`
-/// is `Some("http://127.0.0.1:5000/")`.
-pub fn strip_host_prefix(uri: &str, endpoint: &str, prefix: &str) -> Option<String> {
-    let (scheme, rest) = uri.split_once("://")?;
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    let (_, endpoint_rest) = endpoint.split_once("://")?;
-    let endpoint_authority = endpoint_rest.split(['/', '?', '#']).next()?;
-    let head = authority.get(..prefix.len())?;
-    let stripped = authority.get(prefix.len()..)?;
-    (head.eq_ignore_ascii_case(prefix) && stripped.eq_ignore_ascii_case(endpoint_authority))
-        .then(|| format!("{scheme}://{stripped}{tail}"))
-}
-
-/// Takes the SDK's host prefix (`stream-` for StartLiveTail) off the request
-/// when the client has a custom endpoint URL: `http://127.0.0.1:5000` must not
-/// become `http://stream-127.0.0.1:5000`. Against AWS's own endpoints (no
-/// endpoint URL configured) the prefix is kept: it routes to the streaming
-/// front end.
-#[derive(Debug, Clone)]
-pub struct StripHostPrefix {
-    prefix: &'static str,
-}
-
-impl StripHostPrefix {
-    pub fn new(prefix: &'static str) -> Self {
-        StripHostPrefix { prefix }
-    }
-}
-
-impl Intercept for StripHostPrefix {
-    fn name(&self) -> &'static str {
-        "StripHostPrefix"
-    }
-
-    fn modify_before_signing(
-        &self,
-        context: &mut BeforeTransmitInterceptorContextMut<'_>,
-        _runtime_components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let Some(EndpointUrl(endpoint)) = cfg.load::<EndpointUrl>() else {
-            return Ok(());
-        };
-        let request = context.request_mut();
-        if let Some(uri) = strip_host_prefix(request.uri(), endpoint, self.prefix) {
-            request.set_uri(uri)?;
-        }
-        Ok(())
-    }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-fn fingerprint(group: u16, stream: &str, message: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    group.hash(&mut h);
-    stream.hash(&mut h);
-    message.hash(&mut h);
-    h.finish()
-}
-
-/// Events delivered recently, to drop the second copy of an event that two
-/// sources (a poll and a live session) both return.
-///
-/// Events are counted per (timestamp, fingerprint), and each source ("run")
-/// counts its own: the k-th copy a run brings is new only if fewer than k were
-/// delivered, so repeated identical lines survive and overlaps do not.
-#[derive(Debug, Default)]
-struct Seen {
-    by_ts: BTreeMap<i64, HashMap<u64, Count>>,
-    run: u64,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Count {
-    delivered: u32,
-    run: u64,
-    in_run: u32,
-}
-
-impl Seen {
-    fn new_run(&mut self) {
-        self.run += 1;
-    }
-
-    /// Whether `e` is new; if so, it counts as delivered.
-    fn admit(&mut self, e: &TailEvent) -> bool {
-        let run = self.run;
-        let fp = fingerprint(e.group, &e.stream, &e.message);
-        let c = self
-            .by_ts
-            .entry(e.ts)
-            .or_default()
-            .entry(fp)
-            .or_insert(Count {
-                delivered: 0,
-                run,
-                in_run: 0,
-            });
-        if c.run != run {
-            c.run = run;
-            c.in_run = 0;
-        }
-        c.in_run += 1;
-        if c.in_run <= c.delivered {
-            false
-        } else {
-            c.delivered = c.in_run;
-            true
-        }
-    }
-
-    /// Forgets events older than `before`.
-    fn prune(&mut self, before: i64) {
-        if self
-            .by_ts
-            .first_key_value()
-            .is_some_and(|(ts, _)| *ts < before)
-        {
-            self.by_ts = self.by_ts.split_off(&before);
-        }
-    }
 }
 
 /// How a live session ended.
@@ -305,7 +168,7 @@ impl End {
 
 /// One message of a live session's stream.
 #[derive(Debug)]
-enum Msg {
+enum StreamItem {
     Start,
     Update {
         /// When it arrived (ms since the epoch, this machine's clock).
@@ -320,60 +183,60 @@ type LiveStream = EventReceiver<StartLiveTailResponseStream, StartLiveTailRespon
 
 /// An open live session: a task reads its stream into a channel (so that
 /// waiting on it can be cancelled without losing a message).
-struct Session {
-    msgs: mpsc::Receiver<Msg>,
+struct LiveSession {
+    items: mpsc::Receiver<StreamItem>,
     reader: tokio::task::JoinHandle<()>,
     opened: Instant,
     opened_ms: i64,
-    last_msg: Instant,
+    last_item: Instant,
     /// Messages that arrived while a poll ran, to be handled next.
-    buffer: VecDeque<Msg>,
+    buffer: VecDeque<StreamItem>,
     /// The stream's end is in `buffer`.
     ended: bool,
 }
 
-impl Drop for Session {
+impl Drop for LiveSession {
     fn drop(&mut self) {
         self.reader.abort();
     }
 }
 
-impl Session {
-    fn open(mut stream: LiveStream, ctx: CallContext) -> Session {
-        let (tx, msgs) = mpsc::channel(32);
+impl LiveSession {
+    fn open(mut stream: LiveStream, ctx: CallContext) -> LiveSession {
+        let (tx, items) = mpsc::channel(32);
         let reader = tokio::spawn(async move {
             loop {
                 let msg = match stream.recv().await {
-                    Ok(Some(StartLiveTailResponseStream::SessionStart(_))) => Msg::Start,
-                    Ok(Some(StartLiveTailResponseStream::SessionUpdate(u))) => Msg::Update {
+                    Ok(Some(StartLiveTailResponseStream::SessionStart(_))) => StreamItem::Start,
+                    Ok(Some(StartLiveTailResponseStream::SessionUpdate(u))) => StreamItem::Update {
                         at: now_ms(),
                         sampled: u.session_metadata().is_some_and(|m| m.sampled()),
                         results: u.session_results.unwrap_or_default(),
                     },
                     // An `initial-response`, or an event this SDK does not know.
                     Ok(Some(_)) => continue,
-                    Ok(None) => Msg::End(End::Closed),
+                    Ok(None) => StreamItem::End(End::Closed),
                     Err(e)
                         if e.as_service_error()
                             .is_some_and(|e| e.is_session_timeout_exception()) =>
                     {
-                        Msg::End(End::Timeout)
+                        StreamItem::End(End::Timeout)
                     }
-                    Err(e) => Msg::End(End::Failed(ctx.problem("the live tail stream", &e))),
+                    Err(e) => StreamItem::End(End::Failed(ctx.problem("the live tail stream", &e))),
                 };
-                let last = matches!(msg, Msg::End(_));
+                let last = matches!(msg, StreamItem::End(_));
                 if tx.send(msg).await.is_err() || last {
                     break;
                 }
             }
         });
         let now = Instant::now();
-        Session {
-            msgs,
+        LiveSession {
+            items,
             reader,
             opened: now,
             opened_ms: now_ms(),
-            last_msg: now,
+            last_item: now,
             buffer: VecDeque::new(),
             ended: false,
         }
@@ -381,28 +244,28 @@ impl Session {
 
     /// The next message: buffered first, then from the stream; `Stalled`
     /// when nothing came within `watchdog` of the last one. Cancel-safe.
-    async fn next(&mut self, watchdog: Duration) -> Msg {
+    async fn next(&mut self, watchdog: Duration) -> StreamItem {
         if let Some(m) = self.buffer.pop_front() {
             return m;
         }
         if self.ended {
-            return Msg::End(End::Closed);
+            return StreamItem::End(End::Closed);
         }
-        match tokio::time::timeout_at(self.last_msg + watchdog, self.msgs.recv()).await {
+        match tokio::time::timeout_at(self.last_item + watchdog, self.items.recv()).await {
             Ok(Some(m)) => {
-                self.last_msg = Instant::now();
+                self.last_item = Instant::now();
                 m
             }
-            Ok(None) => Msg::End(End::Closed),
-            Err(_) => Msg::End(End::Stalled),
+            Ok(None) => StreamItem::End(End::Closed),
+            Err(_) => StreamItem::End(End::Stalled),
         }
     }
 
     /// Keeps a message that arrived while a poll ran.
-    fn keep(&mut self, msg: Option<Msg>) {
-        self.last_msg = Instant::now();
-        let msg = msg.unwrap_or(Msg::End(End::Closed));
-        self.ended = matches!(msg, Msg::End(_));
+    fn keep(&mut self, msg: Option<StreamItem>) {
+        self.last_item = Instant::now();
+        let msg = msg.unwrap_or(StreamItem::End(End::Closed));
+        self.ended = matches!(msg, StreamItem::End(_));
         self.buffer.push_back(msg);
     }
 }
@@ -414,6 +277,18 @@ enum Step<T> {
     Retry(TailStatus),
     /// Live tail is unavailable, for this reason.
     Unavailable(String),
+}
+
+impl<T> Step<T> {
+    /// Throttling and an unreachable endpoint are retried; any other problem
+    /// makes live tail unavailable.
+    fn for_problem(p: Problem) -> Self {
+        match p.kind {
+            ProblemKind::Throttled => Step::Retry(TailStatus::Throttled(p)),
+            ProblemKind::Unreachable => Step::Retry(TailStatus::Unreachable(p)),
+            _ => Step::Unavailable(p.message),
+        }
+    }
 }
 
 /// What to do after a session ended.
@@ -622,12 +497,7 @@ impl<'a> Live<'a> {
             let out = match result {
                 Ok(out) => out,
                 Err(e) => {
-                    let p = self.c.ctx.problem("DescribeLogGroups", &e);
-                    return match p.kind {
-                        ProblemKind::Throttled => Step::Retry(TailStatus::Throttled(p)),
-                        ProblemKind::Unreachable => Step::Retry(TailStatus::Unreachable(p)),
-                        _ => Step::Unavailable(p.message),
-                    };
+                    return Step::for_problem(self.c.ctx.problem("DescribeLogGroups", &e));
                 }
             };
             let found = out
@@ -648,7 +518,7 @@ impl<'a> Live<'a> {
         Step::Go(arns)
     }
 
-    async fn connect(&self, arns: &[String]) -> Step<Session> {
+    async fn connect(&self, arns: &[String]) -> Step<LiveSession> {
         let result = self
             .c
             .logs
@@ -660,32 +530,32 @@ impl<'a> Live<'a> {
             .send()
             .await;
         match result {
-            Ok(out) => Step::Go(Session::open(out.response_stream, self.c.ctx.clone())),
+            Ok(out) => Step::Go(LiveSession::open(out.response_stream, self.c.ctx.clone())),
             Err(e) => connect_error(&self.c.ctx, &e),
         }
     }
 
     /// Waits for `SessionStart`. `None`: nobody listens; `Err`: the session
     /// ended first.
-    async fn await_start(&self, s: &mut Session) -> Option<Result<(), End>> {
+    async fn await_start(&self, s: &mut LiveSession) -> Option<Result<(), End>> {
         let msg = tokio::select! {
             m = s.next(self.options.watchdog) => m,
             () = self.updates.closed() => return None,
         };
         Some(match msg {
-            Msg::Start => Ok(()),
-            update @ Msg::Update { .. } => {
+            StreamItem::Start => Ok(()),
+            update @ StreamItem::Update { .. } => {
                 // No SessionStart: take the update as the start.
                 s.buffer.push_front(update);
                 Ok(())
             }
-            Msg::End(end) => Err(end),
+            StreamItem::End(end) => Err(end),
         })
     }
 
     /// Polls from `from` up to now once, releasing what is new, while the
     /// session's messages are kept for later. False: the tail must stop.
-    async fn backfill(&mut self, from: i64, s: &mut Session) -> bool {
+    async fn backfill(&mut self, from: i64, s: &mut LiveSession) -> bool {
         let spec = TailSpec {
             range: Range {
                 start: from,
@@ -694,44 +564,40 @@ impl<'a> Live<'a> {
             follow: false,
             ..self.spec.clone()
         };
-        let (tx, mut rx) = mpsc::channel(16);
-        let poll = tail::poll(self.c, spec, self.budget.clone(), tx);
-        tokio::pin!(poll);
-        let mut polling = true;
+        let mut feed = PollFeed::start(self.c, spec, self.budget.clone());
         self.seen.new_run();
         loop {
-            tokio::select! {
-                () = &mut poll, if polling => polling = false,
-                u = rx.recv() => match u {
-                    Some(TailUpdate::Events(events)) => {
-                        if !self.release(events).await {
-                            return false;
-                        }
-                    }
-                    Some(TailUpdate::Status(
-                        s @ (TailStatus::Throttled(_) | TailStatus::Unreachable(_)),
-                    )) => {
-                        if !self.set_status(s).await {
-                            return false;
-                        }
-                    }
-                    Some(TailUpdate::Status(_)) => {}
-                    Some(TailUpdate::Ended(None)) | None => return true,
-                    Some(TailUpdate::Ended(Some(p))) => {
-                        self.send(TailUpdate::Ended(Some(p))).await;
+            match feed.next(Some(&mut *s)).await {
+                Some(TailUpdate::Events(events)) => {
+                    if !self.release(events).await {
                         return false;
                     }
-                },
-                m = s.msgs.recv(), if !s.ended => s.keep(m),
+                }
+                Some(TailUpdate::Status(
+                    s @ (TailStatus::Throttled(_) | TailStatus::Unreachable(_)),
+                )) => {
+                    if !self.set_status(s).await {
+                        return false;
+                    }
+                }
+                Some(TailUpdate::Status(_)) => {}
+                Some(TailUpdate::Ended(None)) | None => return true,
+                Some(TailUpdate::Ended(Some(p))) => {
+                    self.send(TailUpdate::Ended(Some(p))).await;
+                    return false;
+                }
             }
         }
     }
 
     /// Follows the session until it ends. `None`: the tail must stop.
-    async fn stream(&mut self, s: &mut Session) -> Option<End> {
+    async fn stream(&mut self, s: &mut LiveSession) -> Option<End> {
         // moto answers with a snapshot and closes at once: do not announce
         // live tail for a stream that already closed like that.
-        let doomed = !self.proven && s.buffer.iter().any(|m| matches!(m, Msg::End(End::Closed)));
+        let doomed = !self.proven
+            && s.buffer
+                .iter()
+                .any(|m| matches!(m, StreamItem::End(End::Closed)));
         if !doomed
             && !self
                 .set_status(TailStatus::Live {
@@ -773,8 +639,8 @@ impl<'a> Live<'a> {
                 () = self.updates.closed() => return None,
             };
             match msg {
-                Msg::Start => {}
-                Msg::Update {
+                StreamItem::Start => {}
+                StreamItem::Update {
                     at,
                     sampled,
                     results,
@@ -797,7 +663,7 @@ impl<'a> Live<'a> {
                         self.backoff = FIRST_BACKOFF;
                     }
                 }
-                Msg::End(end) => return Some(end),
+                StreamItem::End(end) => return Some(end),
             }
         }
     }
@@ -852,42 +718,80 @@ impl<'a> Live<'a> {
             },
             ..self.spec.clone()
         };
-        let (tx, mut rx) = mpsc::channel(16);
-        let poll = tail::poll(self.c, spec, self.budget.clone(), tx);
-        tokio::pin!(poll);
-        let mut polling = true;
+        let mut feed = PollFeed::start(self.c, spec, self.budget.clone());
         let mut caught_up = false;
         self.seen.new_run();
         loop {
-            tokio::select! {
-                () = &mut poll, if polling => polling = false,
-                u = rx.recv() => match u {
-                    Some(TailUpdate::Events(events)) => {
-                        if caught_up {
-                            // The overlap with what live tail delivered is past.
-                            self.seen.prune(now_ms() - millis(self.options.dedupe_window));
-                        }
-                        if !self.release(events).await {
-                            return;
-                        }
+            match feed.next(None).await {
+                Some(TailUpdate::Events(events)) => {
+                    if caught_up {
+                        // The overlap with what live tail delivered is past.
+                        self.seen
+                            .prune(now_ms() - millis(self.options.dedupe_window));
                     }
-                    Some(TailUpdate::Status(s @ (TailStatus::Polling | TailStatus::CaughtUp))) => {
-                        caught_up |= s == TailStatus::CaughtUp;
-                        if !self.set_status(status.clone()).await {
-                            return;
-                        }
-                    }
-                    Some(TailUpdate::Status(s)) => {
-                        if !self.set_status(s).await {
-                            return;
-                        }
-                    }
-                    Some(ended @ TailUpdate::Ended(_)) => {
-                        self.send(ended).await;
+                    if !self.release(events).await {
                         return;
                     }
-                    None => return,
-                },
+                }
+                Some(TailUpdate::Status(s @ (TailStatus::Polling | TailStatus::CaughtUp))) => {
+                    caught_up |= s == TailStatus::CaughtUp;
+                    if !self.set_status(status.clone()).await {
+                        return;
+                    }
+                }
+                Some(TailUpdate::Status(s)) => {
+                    if !self.set_status(s).await {
+                        return;
+                    }
+                }
+                Some(ended @ TailUpdate::Ended(_)) => {
+                    self.send(ended).await;
+                    return;
+                }
+                None => return,
+            }
+        }
+    }
+}
+
+/// A poll run beside live tail (the backfill of a session, or the fallback),
+/// read one update at a time. The poll is not spawned: it makes progress only
+/// while [`PollFeed::next`] is awaited, so a slow receiver slows it down.
+struct PollFeed<'a> {
+    poll: Pin<Box<dyn Future<Output = ()> + Send + 'a>>,
+    updates: mpsc::Receiver<TailUpdate>,
+    polling: bool,
+}
+
+impl<'a> PollFeed<'a> {
+    fn start(c: &'a Clients, spec: TailSpec, budget: Budget) -> Self {
+        let (tx, updates) = mpsc::channel(16);
+        PollFeed {
+            poll: Box::pin(poll(c, spec, budget, tx)),
+            updates,
+            polling: true,
+        }
+    }
+
+    /// The poll's next update; `None` once it has ended and said all. The
+    /// items `session` streams meanwhile are kept in it for later.
+    async fn next(&mut self, mut session: Option<&mut LiveSession>) -> Option<TailUpdate> {
+        loop {
+            let keeping = session.as_ref().is_some_and(|s| !s.ended);
+            let item = async {
+                match session.as_deref_mut() {
+                    Some(s) => s.items.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = &mut self.poll, if self.polling => self.polling = false,
+                u = self.updates.recv() => return u,
+                m = item, if keeping => {
+                    if let Some(s) = session.as_deref_mut() {
+                        s.keep(m);
+                    }
+                }
             }
         }
     }
@@ -895,7 +799,7 @@ impl<'a> Live<'a> {
 
 /// Classifies a failed StartLiveTail call. The reasons are short: the UI
 /// shows them in a title ("polling (live tail unavailable: REASON)").
-fn connect_error<E, R>(ctx: &CallContext, e: &SdkError<E, R>) -> Step<Session>
+fn connect_error<E, R>(ctx: &CallContext, e: &SdkError<E, R>) -> Step<LiveSession>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -920,60 +824,12 @@ where
             _ => Step::Unavailable(format!("StartLiveTail failed: {code}")),
         };
     }
-    let p = ctx.problem("StartLiveTail", e);
-    match p.kind {
-        ProblemKind::Unreachable => Step::Retry(TailStatus::Unreachable(p)),
-        ProblemKind::Throttled => Step::Retry(TailStatus::Throttled(p)),
-        _ => Step::Unavailable(p.message),
-    }
+    Step::for_problem(ctx.problem("StartLiveTail", e))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strips_the_stream_prefix_of_a_custom_endpoint() {
-        let e = "http://127.0.0.1:5000";
-        assert_eq!(
-            strip_host_prefix("http://stream-127.0.0.1:5000/", e, "stream-").as_deref(),
-            Some("http://127.0.0.1:5000/")
-        );
-        assert_eq!(
-            strip_host_prefix("http://stream-127.0.0.1:5000", e, "stream-").as_deref(),
-            Some("http://127.0.0.1:5000")
-        );
-        assert_eq!(
-            strip_host_prefix(
-                "https://stream-localhost:4566/x?y=1",
-                "https://localhost:4566/",
-                "stream-"
-            )
-            .as_deref(),
-            Some("https://localhost:4566/x?y=1")
-        );
-        // Already without the prefix, another host, or AWS's own endpoint: kept.
-        assert_eq!(
-            strip_host_prefix("http://127.0.0.1:5000/", e, "stream-"),
-            None
-        );
-        assert_eq!(
-            strip_host_prefix("http://stream-10.0.0.1:5000/", e, "stream-"),
-            None
-        );
-        assert_eq!(
-            strip_host_prefix("http://stream-127.0.0.1:5001/", e, "stream-"),
-            None
-        );
-        assert_eq!(
-            strip_host_prefix(
-                "https://stream-logs.us-east-1.amazonaws.com/",
-                "https://vpce-1.logs.us-east-1.vpce.amazonaws.com",
-                "stream-"
-            ),
-            None
-        );
-    }
 
     #[test]
     fn names_groups_from_any_identifier() {
@@ -990,37 +846,5 @@ mod tests {
             group_name("123456789012:/aws/lambda/api"),
             "/aws/lambda/api"
         );
-    }
-
-    fn ev(ts: i64, message: &str) -> TailEvent {
-        TailEvent {
-            group: 0,
-            stream: "s".into(),
-            ts,
-            id: String::new(),
-            message: message.into(),
-        }
-    }
-
-    #[test]
-    fn seen_drops_overlaps_but_keeps_repeated_lines() {
-        let mut seen = Seen::default();
-        seen.new_run();
-        // A poll returns two identical lines in one millisecond, and another.
-        assert!(seen.admit(&ev(1, "same")));
-        assert!(seen.admit(&ev(1, "same")));
-        assert!(seen.admit(&ev(2, "other")));
-        // The live session returns one of the identical lines, then a new copy.
-        seen.new_run();
-        assert!(!seen.admit(&ev(1, "same")));
-        assert!(!seen.admit(&ev(1, "same")));
-        assert!(seen.admit(&ev(1, "same")));
-        assert!(!seen.admit(&ev(2, "other")));
-        assert!(seen.admit(&ev(3, "new")));
-        // Forgotten events are new again.
-        seen.prune(3);
-        seen.new_run();
-        assert!(seen.admit(&ev(2, "other")));
-        assert!(!seen.admit(&ev(3, "new")));
     }
 }

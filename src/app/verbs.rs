@@ -1,0 +1,95 @@
+//! What each mutating action would do from where the user is: the plan of
+//! the selected row, in the focused panel. Every mutating action of the
+//! action table has its arm here (a test walks them all).
+
+use std::time::SystemTime;
+
+use super::action::Action;
+use super::state::{PanelId, State};
+use super::vpn::{VpnRow, pki_dir};
+use crate::jobs::{self, Plan};
+use crate::pki::CertStatus;
+
+/// Messages a peek shows unless asked for more.
+pub const PEEK_DEFAULT: usize = 10;
+
+impl State {
+    /// The plan of `action` from the focused panel's selection; `None` when
+    /// the action is not a change; `Err` says why it cannot be planned here.
+    pub(super) fn plan(&self, action: Action, now: SystemTime) -> Option<Result<Plan, String>> {
+        let s = self.session.as_ref()?;
+        let d = &s.deployment;
+        let in_panel = |panel: PanelId, what: &str| -> Result<(), String> {
+            if s.focus == panel {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`{action}` works on the {} panel: {what}",
+                    panel.title()
+                ))
+            }
+        };
+        let queue = || -> Result<&crate::model::QueueRow, String> {
+            in_panel(PanelId::Queues, "select a queue there")?;
+            s.queues
+                .selected_row()
+                .ok_or_else(|| "select a queue first".to_string())
+        };
+        let vpn_row = || -> Result<Option<&VpnRow>, String> {
+            in_panel(PanelId::Vpn, "select a certificate or request there")?;
+            Ok(s.vpn.selected_row())
+        };
+        let dir = pki_dir(d);
+        Some(match action {
+            Action::QueuePurge => queue().and_then(|q| {
+                jobs::queues::purge(d, &[q], false, &self.purged_queues(&d.name), now)
+            }),
+            Action::QueuePurgeAll => {
+                let all: Vec<_> = s.queues.rows.iter().collect();
+                jobs::queues::purge(d, &all, true, &self.purged_queues(&d.name), now)
+            }
+            Action::QueuePeek => queue().map(|q| jobs::queues::peek(d, q, PEEK_DEFAULT)),
+            Action::QueueRedrive => queue().and_then(|dlq| {
+                // Back to its one source; with several, each message's own source.
+                let to = match dlq.dlq_of.as_slice() {
+                    [one] => s.queues.rows.iter().find(|r| &r.name == one),
+                    _ => None,
+                };
+                jobs::queues::redrive(d, dlq, to)
+            }),
+            Action::VpnSign => vpn_row().and_then(|row| match row {
+                Some(VpnRow::Pending(p)) => jobs::vpn::sign(d, &dir, p),
+                _ => Err("select a pending request to sign".into()),
+            }),
+            Action::VpnRevoke => vpn_row().and_then(|row| match row {
+                Some(VpnRow::Cert(c, _))
+                    if matches!(c.status, CertStatus::Valid | CertStatus::ExpiringSoon) =>
+                {
+                    Ok(jobs::vpn::revoke(d, &dir, c))
+                }
+                _ => Err("select a valid certificate to revoke".into()),
+            }),
+            Action::VpnCrl => vpn_row().map(|_| {
+                let revoked = s
+                    .vpn
+                    .rows
+                    .iter()
+                    .filter(|r| matches!(r, VpnRow::Cert(c, _) if c.status == CertStatus::Revoked))
+                    .count();
+                jobs::vpn::crl(d, &dir, revoked)
+            }),
+            Action::VpnPublish => vpn_row().and_then(|_| jobs::vpn::publish_crl_plan(d, &dir)),
+            _ => return None,
+        })
+    }
+
+    /// When this run purged each queue of a deployment.
+    fn purged_queues(&self, deployment: &str) -> std::collections::HashMap<String, SystemTime> {
+        self.jobs
+            .purged
+            .iter()
+            .filter(|((d, _), _)| d == deployment)
+            .map(|((_, q), at)| (q.clone(), *at))
+            .collect()
+    }
+}

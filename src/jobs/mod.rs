@@ -1,0 +1,349 @@
+//! A change to AWS, or to the local PKI, as a first-class thing.
+//!
+//! Every change goes one way, in the console and on the command line alike:
+//!
+//! 1. A [`Plan`] says what will happen, to what, on which deployment, in
+//!    words a person confirms, and carries the [`Op`] that does it. Builders
+//!    live beside their verbs ([`queues`], [`vpn`]) and are shared by the
+//!    panels and the CLI, so the two can never take different paths.
+//! 2. The one confirm: the console's dialog (typed name on protected
+//!    deployments), or the CLI's `--yes` / `--confirm NAME`. Which plans need
+//!    it is the plan's [`Effect`], not the key that asked for it.
+//! 3. [`run`] checks read-only again, writes the audit start line (an audit
+//!    log that cannot be written refuses the change before anything happens),
+//!    runs the op with progress, output lines and a cooperative cancel, and
+//!    writes the end line. The console's [`Runner`] runs jobs beside the
+//!    panels, owned by the runtime, so switching deployment does not abort them.
+//!
+//! Adding a verb touches: its action row and key, a plan builder with its
+//! `Op` arm and run function here, and its CLI line.
+
+pub mod audit;
+pub mod queues;
+pub mod runner;
+pub mod vpn;
+
+use std::time::{Instant, SystemTime};
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub use audit::AuditLog;
+pub use runner::{JobEvent, JobUpdate, Runner};
+
+use crate::aws::Clients;
+use crate::config::Deployment;
+use crate::model::{Identity, PeekedMessage};
+
+/// What an action does to the world. Read-only mode is an allowlist over
+/// this: only [`Effect::Read`] is offered or performed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Changes nothing.
+    Read,
+    /// Changes something without asking first (a peek at a queue raises the
+    /// receive counts of what it sees); read-only mode refuses it.
+    Change,
+    /// Changes something only after the one confirm.
+    Confirmed,
+}
+
+impl Effect {
+    pub fn is_mutating(self) -> bool {
+        self != Effect::Read
+    }
+}
+
+/// A change waiting for its yes: everything needed to show, confirm, run and
+/// audit it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// The action's name, as in keymaps and the palette (`queue_purge`).
+    pub action: &'static str,
+    pub deployment: Deployment,
+    /// What it acts on, in a few words ("queue azul-notify-dev").
+    pub target: String,
+    /// The parameters, for the audit log.
+    pub parameters: serde_json::Value,
+    /// The dialog's title ("Purge queue").
+    pub title: String,
+    /// Exactly what will happen, one sentence a line.
+    pub lines: Vec<String>,
+    pub effect: Effect,
+    pub op: Op,
+}
+
+/// A queue as a job needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueRef {
+    pub name: String,
+    pub url: String,
+    pub arn: Option<String>,
+}
+
+/// What a job does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// A change to the local PKI: never waits for the AWS config.
+    Pki {
+        dir: std::path::PathBuf,
+        op: vpn::PkiOp,
+    },
+    /// Import the PKI's `crl.pem` into a Client VPN endpoint.
+    PublishCrl {
+        dir: std::path::PathBuf,
+        endpoint: String,
+    },
+    /// Import (or re-import, keeping the ARN) a server certificate to ACM.
+    ImportServerCert {
+        dir: std::path::PathBuf,
+        name: String,
+        certificate_arn: Option<String>,
+        endpoint: Option<String>,
+    },
+    Purge {
+        queues: Vec<QueueRef>,
+    },
+    Peek {
+        queue: QueueRef,
+        max: usize,
+    },
+    Redrive {
+        dlq: QueueRef,
+        /// `None`: back to each message's source queue (the native move task only).
+        to: Option<QueueRef>,
+    },
+}
+
+impl Op {
+    /// Whether the job talks to AWS (and so needs the deployment's clients).
+    pub fn needs_aws(&self) -> bool {
+        !matches!(self, Op::Pki { .. })
+    }
+
+    /// `Ok` when a cancel can stop the job part-way; else why it cannot.
+    pub fn cancellable(&self) -> Result<(), &'static str> {
+        match self {
+            Op::Redrive { .. } => Ok(()),
+            Op::Purge { queues } if queues.len() > 1 => Ok(()),
+            Op::Purge { .. } => Err("a purge is one request to SQS; it cannot be stopped"),
+            Op::Peek { .. } => Err("a peek is one receive; it cannot be stopped"),
+            Op::Pki { .. } => Err("a PKI change is written at once; it cannot be stopped"),
+            Op::PublishCrl { .. } | Op::ImportServerCert { .. } => {
+                Err("an import is one request to AWS; it cannot be stopped")
+            }
+        }
+    }
+}
+
+/// How far a job has come.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Progress {
+    pub done: u64,
+    pub total: Option<u64>,
+    pub phase: String,
+}
+
+/// What a finished job has to show beyond its summary.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detail {
+    Peek {
+        queue: String,
+        messages: Vec<PeekedMessage>,
+    },
+    /// Queues purged, with when each may be purged again (SQS: once a minute).
+    Purged(Vec<(String, SystemTime)>),
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Ok {
+        summary: String,
+        detail: Option<Detail>,
+    },
+    /// Failed, or failed in part (`detail` then says what did happen).
+    Failed {
+        message: String,
+        detail: Option<Detail>,
+    },
+    Cancelled(String),
+    /// Never started: nothing was changed.
+    Refused(String),
+}
+
+impl Outcome {
+    pub fn ok(summary: impl Into<String>) -> Self {
+        Outcome::Ok {
+            summary: summary.into(),
+            detail: None,
+        }
+    }
+
+    pub fn failed(message: impl Into<String>) -> Self {
+        Outcome::Failed {
+            message: message.into(),
+            detail: None,
+        }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        matches!(self, Outcome::Ok { .. })
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            Outcome::Ok { summary, .. } => summary,
+            Outcome::Failed { message, .. } => message,
+            Outcome::Cancelled(m) | Outcome::Refused(m) => m,
+        }
+    }
+
+    pub fn detail(&self) -> Option<&Detail> {
+        match self {
+            Outcome::Ok { detail, .. } | Outcome::Failed { detail, .. } => detail.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The audit log's `result`.
+    pub fn result_word(&self) -> &'static str {
+        match self {
+            Outcome::Ok { .. } => "ok",
+            Outcome::Failed { .. } => "failed",
+            Outcome::Cancelled(_) => "cancelled",
+            Outcome::Refused(_) => "refused",
+        }
+    }
+}
+
+/// A running job's side of the channel: progress and output lines out, the
+/// cancel token in.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    updates: mpsc::UnboundedSender<JobUpdate>,
+    pub cancel: CancellationToken,
+}
+
+impl Ctx {
+    pub fn new(updates: mpsc::UnboundedSender<JobUpdate>, cancel: CancellationToken) -> Self {
+        Ctx { updates, cancel }
+    }
+
+    pub fn progress(&self, done: u64, total: Option<u64>, phase: impl Into<String>) {
+        let _ = self.updates.send(JobUpdate::Progress(Progress {
+            done,
+            total,
+            phase: phase.into(),
+        }));
+    }
+
+    /// One line of the job's output.
+    pub fn line(&self, text: impl Into<String>) {
+        let _ = self.updates.send(JobUpdate::Line(text.into()));
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+}
+
+/// Where a job was started from, for the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Console,
+    Cli,
+}
+
+/// Runs a confirmed plan: the read-only check, the audit start line, the op,
+/// the audit end line. The console and the CLI both come through here.
+pub async fn run(
+    plan: &Plan,
+    audit: &AuditLog,
+    source: Source,
+    who: Option<Identity>,
+    clients: Option<Clients>,
+    ctx: Ctx,
+) -> Outcome {
+    if plan.effect.is_mutating() && plan.deployment.read_only {
+        // The allowlist holds where the job starts, whatever asked for it.
+        return Outcome::Refused(format!(
+            "`{}` refused: deployment `{}` is read-only",
+            plan.action, plan.deployment.name
+        ));
+    }
+    let clients = match (clients, plan.op.needs_aws()) {
+        (Some(c), _) => Some(c),
+        (None, false) => None,
+        (None, true) => match Clients::connect(&plan.deployment).await {
+            Ok(c) => Some(c),
+            Err(p) => return Outcome::Refused(format!("nothing was changed: {}", p.message)),
+        },
+    };
+    let who = match (who, &clients) {
+        (Some(w), _) => Some(w),
+        // Best effort: the audit names the caller when it can be known.
+        (None, Some(c)) => crate::aws::sts::identity(c).await.ok(),
+        (None, None) => None,
+    };
+    let entry = audit::Entry::start(plan, source, who.as_ref());
+    if let Err(why) = audit.append(&entry) {
+        return Outcome::Refused(format!(
+            "refused before changing anything: cannot write the audit log {}: {why}",
+            audit.path().display()
+        ));
+    }
+    let started = Instant::now();
+    let outcome = run_op(plan, clients.as_ref(), &ctx).await;
+    let end = entry.end(&outcome, started.elapsed());
+    if let Err(why) = audit.append(&end) {
+        tracing::error!(%why, path = %audit.path().display(), "could not write the audit end line");
+        ctx.line(format!(
+            "warning: the audit end line could not be written to {}: {why}",
+            audit.path().display()
+        ));
+    }
+    outcome
+}
+
+async fn run_op(plan: &Plan, c: Option<&Clients>, ctx: &Ctx) -> Outcome {
+    let aws = || c.ok_or("no AWS clients for a job that needs them");
+    match &plan.op {
+        Op::Pki { dir, op } => vpn::run_pki(dir.clone(), op.clone(), ctx).await,
+        Op::PublishCrl { dir, endpoint } => match aws() {
+            Ok(c) => vpn::publish_crl(c, dir, endpoint, ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::ImportServerCert {
+            dir,
+            name,
+            certificate_arn,
+            endpoint,
+        } => match aws() {
+            Ok(c) => {
+                vpn::import_server(
+                    c,
+                    dir,
+                    name,
+                    certificate_arn.as_deref(),
+                    endpoint.as_deref(),
+                    ctx,
+                )
+                .await
+            }
+            Err(e) => Outcome::failed(e),
+        },
+        Op::Purge { queues } => match aws() {
+            Ok(c) => queues::run_purge(c, queues, ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::Peek { queue, max } => match aws() {
+            Ok(c) => queues::run_peek(c, queue, *max, ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::Redrive { dlq, to } => match aws() {
+            Ok(c) => queues::run_redrive(c, dlq, to.as_ref(), ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+    }
+}
