@@ -58,6 +58,13 @@ impl Moto {
                 .unwrap();
         let mut cmd = Command::new(moto_server());
         cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // moto's request recorder writes to ./moto_recording unless told
+            // otherwise: one file for every server of every test, so one
+            // test's recording held the requests of another.
+            .env(
+                "MOTO_RECORDER_FILEPATH",
+                std::env::temp_dir().join(format!("opsdeck-moto-{port}.recording")),
+            )
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
