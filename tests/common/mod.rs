@@ -56,15 +56,15 @@ impl Moto {
         let log =
             std::fs::File::create(std::env::temp_dir().join(format!("opsdeck-moto-{port}.log")))
                 .unwrap();
+        // moto's request recorder writes to ./moto_recording unless told
+        // otherwise: one file for every server of every test, so one test's
+        // recording held the requests of another. A fresh file each, as a
+        // port may serve an earlier run's moto too.
+        let recording = std::env::temp_dir().join(format!("opsdeck-moto-{port}.recording"));
+        let _ = std::fs::remove_file(&recording);
         let mut cmd = Command::new(moto_server());
         cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            // moto's request recorder writes to ./moto_recording unless told
-            // otherwise: one file for every server of every test, so one
-            // test's recording held the requests of another.
-            .env(
-                "MOTO_RECORDER_FILEPATH",
-                std::env::temp_dir().join(format!("opsdeck-moto-{port}.recording")),
-            )
+            .env("MOTO_RECORDER_FILEPATH", &recording)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
