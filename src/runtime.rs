@@ -152,6 +152,13 @@ impl Runtime {
             }
         }
 
+        // A test hook, and nothing else: no input makes this loop fail or
+        // panic, yet the terminal must be restored on both of those paths too,
+        // and tests/e2e_tmux.rs checks that in a real terminal. With
+        // OPSDECK_TEST_FAULT=error (or panic) the loop fails (or panics) right
+        // after drawing its first frame.
+        let fault = std::env::var("OPSDECK_TEST_FAULT").ok();
+
         // Earlier jobs, read off the UI task: a long audit log never delays a frame.
         let audit = self.runner.audit().clone();
         let mut history = tokio::task::spawn_blocking(move || audit.recent_jobs(HISTORY));
@@ -178,6 +185,15 @@ impl Runtime {
                 }
                 frames += 1;
                 tracing::debug!(frames, "drew frame");
+                match fault.as_deref() {
+                    Some("error") => {
+                        return Err(color_eyre::eyre::eyre!(
+                            "failing on purpose (OPSDECK_TEST_FAULT=error)"
+                        ));
+                    }
+                    Some("panic") => panic!("panicking on purpose (OPSDECK_TEST_FAULT=panic)"),
+                    _ => {}
+                }
                 last_draw = now;
                 dirty = false;
             }

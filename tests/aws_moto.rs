@@ -300,57 +300,268 @@ async fn an_unreachable_endpoint_is_a_clear_problem() {
     assert!(p.message.contains("connection refused"), "{p}");
 }
 
+// ---- credentials, in a child process -----------------------------------------------
+//
+// aws-config reads AWS_PROFILE, AWS_REGION, AWS_CONFIG_FILE, AWS_ENDPOINT_URL_*
+// and the rest from the process environment. Setting them in this process
+// would race with every other test here that loads a config, so each
+// scenario runs in a child: this test binary again, running only the ignored
+// test `child`, with exactly the environment the scenario needs.
+
+/// The shared config file of the scenarios. `base` has static keys (moto
+/// takes any) and moto as its endpoint, `plain` the keys alone; `assumer` assumes a role through moto's STS with them; `proc`
+/// gets its keys from a credential_process that leaves a mark in `marker`;
+/// `team-sso` is an SSO profile whose login never happened.
+fn aws_config_file(
+    dir: &std::path::Path,
+    endpoint: &str,
+    marker: &std::path::Path,
+) -> std::path::PathBuf {
+    let path = dir.join("config");
+    let process = format!(
+        "sh -c 'echo ran >> {}; echo {{\\\"Version\\\": 1, \\\"AccessKeyId\\\": \\\"AKIAOPSDECKPROCESS\\\", \\\"SecretAccessKey\\\": \\\"process-secret\\\"}}'",
+        marker.display()
+    );
+    std::fs::write(
+        &path,
+        format!(
+            "[profile base]\n\
+             aws_access_key_id = AKIAOPSDECKBASE\n\
+             aws_secret_access_key = base-secret\n\
+             region = us-east-1\n\
+             endpoint_url = {endpoint}\n\
+             [profile assumer]\n\
+             role_arn = arn:aws:iam::123456789012:role/opsdeck-test\n\
+             role_session_name = opsdeck-session\n\
+             source_profile = base\n\
+             region = us-east-1\n\
+             endpoint_url = {endpoint}\n\
+             [profile plain]\n\
+             aws_access_key_id = AKIAOPSDECKPLAIN\n\
+             aws_secret_access_key = plain-secret\n\
+             [profile proc]\n\
+             credential_process = {process}\n\
+             region = us-east-1\n\
+             [profile team-sso]\n\
+             sso_session = team\n\
+             sso_account_id = 123456789012\n\
+             sso_role_name = Dev\n\
+             region = us-east-1\n\
+             [sso-session team]\n\
+             sso_start_url = https://example.awsapps.com/start\n\
+             sso_region = us-east-1\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Runs `scenario` in a child with the AWS config above and `env`; fails
+/// with the child's output if the child fails.
+fn in_child(scenario: &str, endpoint: &str, config: &std::path::Path, env: &[(&str, &str)]) {
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "child",
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env_clear()
+    .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+    .env("OPSDECK_TEST_SCENARIO", scenario)
+    .env("OPSDECK_TEST_ENDPOINT", endpoint)
+    .env("AWS_CONFIG_FILE", config)
+    .env("AWS_SHARED_CREDENTIALS_FILE", config)
+    .env("AWS_EC2_METADATA_DISABLED", "true");
+    if let Some(moto) = std::env::var_os("OPSDECK_MOTO_SERVER") {
+        cmd.env("OPSDECK_MOTO_SERVER", moto);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "scenario {scenario} failed:\n{text}");
+    assert!(
+        text.contains("1 passed"),
+        "scenario {scenario} did not run:\n{text}"
+    );
+}
+
+struct Scenario {
+    dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+    marker: std::path::PathBuf,
+}
+
+fn scenario(endpoint: &str) -> Scenario {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("credential_process-ran");
+    let config = aws_config_file(dir.path(), endpoint, &marker);
+    Scenario {
+        dir,
+        config,
+        marker,
+    }
+}
+
 #[tokio::test]
 async fn credential_problems_name_the_profile_and_what_to_run() {
     let moto = Moto::start();
-    let base = deployment(&sandbox_deployments(&moto.endpoint), "dev");
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = tmp.path().join("config");
-    // A shared config with an SSO profile whose login never happened.
-    std::fs::write(
-        &cfg,
-        "[profile team-sso]\nsso_session = team\nsso_account_id = 123456789012\nsso_role_name = Dev\nregion = us-east-1\n\
-         [sso-session team]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n",
-    )
-    .unwrap();
-    // SAFETY: the only test in this binary that reads or writes these
-    // variables; the others use sandbox credentials, which never read them.
-    unsafe {
-        std::env::set_var("AWS_CONFIG_FILE", &cfg);
-        std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", &cfg);
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    }
-    let identity_problem = |profile: &str| {
+    let s = scenario(&moto.endpoint);
+    in_child("problems", &moto.endpoint, &s.config, &[]);
+    drop(s.dir);
+}
+
+#[tokio::test]
+async fn an_assume_role_profile_assumes_the_role_through_sts() {
+    let moto = Moto::start();
+    let s = scenario(&moto.endpoint);
+    in_child("assume_role", &moto.endpoint, &s.config, &[]);
+}
+
+#[tokio::test]
+async fn credential_process_provides_the_keys() {
+    let moto = Moto::start();
+    let s = scenario(&moto.endpoint);
+    in_child("credential_process", &moto.endpoint, &s.config, &[]);
+    let ran = std::fs::read_to_string(&s.marker).unwrap_or_default();
+    assert!(ran.contains("ran"), "the credential_process never ran");
+}
+
+#[tokio::test]
+async fn aws_profile_and_aws_region_pick_the_identity_and_the_region() {
+    let (moto, _) = seeded().await;
+    let s = scenario(&moto.endpoint);
+    in_child(
+        "env_profile_region",
+        &moto.endpoint,
+        &s.config,
+        &[("AWS_PROFILE", "assumer"), ("AWS_REGION", "us-west-2")],
+    );
+}
+
+#[tokio::test]
+async fn aws_endpoint_url_per_service_reaches_moto() {
+    let (moto, _) = seeded().await;
+    let s = scenario(&moto.endpoint);
+    in_child(
+        "service_endpoints",
+        &moto.endpoint,
+        &s.config,
+        &[
+            ("AWS_ENDPOINT_URL_STS", moto.endpoint.as_str()),
+            ("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", moto.endpoint.as_str()),
+        ],
+    );
+}
+
+/// The scenarios' own side; see [`in_child`]. Only ever run by it.
+#[tokio::test]
+#[ignore = "run in a child process by the credential tests"]
+async fn child() {
+    let scenario = std::env::var("OPSDECK_TEST_SCENARIO").expect("run by in_child");
+    let endpoint = std::env::var("OPSDECK_TEST_ENDPOINT").unwrap();
+    let base = deployment(&sandbox_deployments(&endpoint), "dev");
+    let with = |profile: Option<&str>, region: Option<&str>, endpoint: Option<&str>| {
         let mut d = base.clone();
         d.sandbox_credentials = false;
-        d.profile = Some(profile.to_string());
-        async move {
-            match Clients::connect(&d).await {
-                Err(p) => p,
-                Ok(c) => aws::sts::identity(&c).await.unwrap_err(),
-            }
-        }
+        d.profile = profile.map(str::to_string);
+        d.region = region.map(str::to_string);
+        d.endpoint_url = endpoint.map(str::to_string);
+        d
     };
-
-    let missing = identity_problem("opsdeck-test-no-such-profile").await;
-    assert_eq!(missing.kind, ProblemKind::NoCredentials, "{missing}");
-    assert!(
-        missing.message.contains("`opsdeck-test-no-such-profile`"),
-        "{missing}"
-    );
-    assert!(
-        missing
-            .message
-            .contains("aws configure --profile opsdeck-test-no-such-profile"),
-        "{missing}"
-    );
-
-    let sso = identity_problem("team-sso").await;
-    assert_eq!(sso.kind, ProblemKind::CredentialsExpired, "{sso}");
-    assert!(
-        sso.message.contains("aws sso login --profile team-sso"),
-        "{sso}"
-    );
+    let identity = async |d: &opsdeck::config::Deployment| match Clients::connect(d).await {
+        Err(p) => Err(p),
+        Ok(c) => aws::sts::identity(&c).await,
+    };
+    match scenario.as_str() {
+        "problems" => {
+            let missing = identity(&with(
+                Some("opsdeck-test-no-such-profile"),
+                Some("us-east-1"),
+                Some(&endpoint),
+            ))
+            .await
+            .unwrap_err();
+            assert_eq!(missing.kind, ProblemKind::NoCredentials, "{missing}");
+            assert!(
+                missing.message.contains("`opsdeck-test-no-such-profile`"),
+                "{missing}"
+            );
+            assert!(
+                missing
+                    .message
+                    .contains("aws configure --profile opsdeck-test-no-such-profile"),
+                "{missing}"
+            );
+            let sso = identity(&with(Some("team-sso"), Some("us-east-1"), Some(&endpoint)))
+                .await
+                .unwrap_err();
+            assert_eq!(sso.kind, ProblemKind::CredentialsExpired, "{sso}");
+            assert!(
+                sso.message.contains("aws sso login --profile team-sso"),
+                "{sso}"
+            );
+        }
+        "assume_role" => {
+            let id = identity(&with(Some("assumer"), None, Some(&endpoint)))
+                .await
+                .unwrap();
+            assert_eq!(
+                id.arn,
+                "arn:aws:sts::123456789012:assumed-role/opsdeck-test/opsdeck-session"
+            );
+        }
+        "credential_process" => {
+            let id = identity(&with(Some("proc"), None, Some(&endpoint)))
+                .await
+                .unwrap();
+            assert_eq!(id.account, "123456789012");
+        }
+        "env_profile_region" => {
+            // Neither profile nor region in the deployment: AWS_PROFILE and
+            // AWS_REGION decide.
+            let d = with(None, None, Some(&endpoint));
+            let id = identity(&d).await.unwrap();
+            assert_eq!(
+                id.arn,
+                "arn:aws:sts::123456789012:assumed-role/opsdeck-test/opsdeck-session"
+            );
+            let c = Clients::connect(&d).await.unwrap();
+            let groups = aws::logs::log_groups(&c, None).await.unwrap();
+            assert!(!groups.is_empty());
+            // us-west-2 is where the sandbox put prod.
+            assert!(
+                groups
+                    .iter()
+                    .all(|g| g.name.starts_with("/aws/lambda/prod-")),
+                "{groups:?}"
+            );
+        }
+        "service_endpoints" => {
+            // No endpoint_url in the deployment: without the variables these
+            // calls would go to AWS, which this machine cannot reach.
+            let d = with(Some("plain"), Some("us-east-1"), None);
+            let c = Clients::connect(&d).await.unwrap();
+            let id = aws::sts::identity(&c).await.unwrap();
+            assert_eq!(id.account, "123456789012");
+            let groups = aws::logs::log_groups(&c, None).await.unwrap();
+            assert!(
+                !groups.is_empty()
+                    && groups
+                        .iter()
+                        .all(|g| g.name.starts_with("/aws/lambda/dev-")),
+                "{groups:?}"
+            );
+        }
+        other => panic!("no scenario {other}"),
+    }
 }
 
 #[tokio::test]

@@ -216,6 +216,25 @@ fn check_config_reads_the_user_keymap_and_theme_beside_the_config() {
 }
 
 #[test]
+fn check_config_lists_every_problem_of_a_file() {
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args([
+            "--check-config",
+            "--config",
+            "tests/fixtures/config/invalid/several_problems.toml",
+        ])
+        .env_remove("OPSDECK_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let expected =
+        std::fs::read_to_string("tests/fixtures/config/invalid/several_problems.expected").unwrap();
+    // Every problem of the fixture, each with its line and column, then the count.
+    assert_eq!(stderr, format!("{expected}5 errors found\n"));
+}
+
+#[test]
 fn list_actions_shows_the_scope_of_each_binding() {
     let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
         .args(["--list-actions", "--config", "config/sandbox.toml"])

@@ -19,6 +19,23 @@ impl Tmux {
     /// Starts `opsdeck` with `args` in a 160×45 tmux session; the pane stays
     /// after the program exits so that its exit status can be read.
     fn start(tag: &str, args: &[&str]) -> Tmux {
+        Tmux::start_with(tag, &[], args)
+    }
+
+    /// As [`Tmux::start`], with `env` (NAME=value) in the program's environment.
+    fn start_with(tag: &str, env: &[&str], args: &[&str]) -> Tmux {
+        Tmux::start_logged(tag, env, args, None)
+    }
+
+    /// As [`Tmux::start_with`], with the program's stderr going to `stderr`
+    /// (what a program prints as it dies does not reliably reach a tmux pane
+    /// that closes with it).
+    fn start_logged(
+        tag: &str,
+        env: &[&str],
+        args: &[&str],
+        stderr: Option<&std::path::Path>,
+    ) -> Tmux {
         let tmux = Tmux {
             socket: format!("opsdeck-e2e-{tag}-{}", std::process::id()),
         };
@@ -27,12 +44,19 @@ impl Tmux {
         let audit = tmux.audit_log();
         let _ = std::fs::remove_file(&audit);
         let mut cmd = format!(
-            "env AWS_EC2_METADATA_DISABLED=true OPSDECK_LOG={} OPSDECK_AUDIT_LOG={} {BIN}",
+            "env -u OPSDECK_DEPLOYMENT AWS_EC2_METADATA_DISABLED=true OPSDECK_LOG={} OPSDECK_AUDIT_LOG={} {} {BIN}",
             log.display(),
-            audit.display()
+            audit.display(),
+            env.iter()
+                .map(|e| format!("'{e}'"))
+                .collect::<Vec<_>>()
+                .join(" ")
         );
         for a in args {
             cmd.push_str(&format!(" '{a}'"));
+        }
+        if let Some(path) = stderr {
+            cmd.push_str(&format!(" 2>'{}'", path.display()));
         }
         tmux.run(&[
             "new-session",
@@ -48,7 +72,15 @@ impl Tmux {
             &cmd,
         ]);
         tmux.run(&["set-option", "-t", "e2e", "remain-on-exit", "on"]);
+        // OSC 52 from the program sets a tmux paste buffer, as it would the
+        // clipboard of a terminal.
+        tmux.run(&["set-option", "-s", "set-clipboard", "on"]);
         tmux
+    }
+
+    /// Types `text` as it is (no key names).
+    fn type_text(&self, text: &str) {
+        self.run(&["send-keys", "-t", "e2e", "-l", text]);
     }
 
     fn audit_log(&self) -> std::path::PathBuf {
@@ -90,16 +122,29 @@ impl Tmux {
 
     /// Waits until every text is on screen; panics with the screen if not.
     fn wait_for(&self, texts: &[&str]) -> String {
+        self.wait_until(&format!("{texts:?}"), |s| {
+            texts.iter().all(|t| s.contains(t))
+        })
+    }
+
+    /// Waits until no text of `texts` is on screen any more.
+    fn wait_gone(&self, texts: &[&str]) -> String {
+        self.wait_until(&format!("{texts:?} to go"), |s| {
+            !texts.iter().any(|t| s.contains(t))
+        })
+    }
+
+    fn wait_until(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let screen = self.screen();
-            if texts.iter().all(|t| screen.contains(t)) {
+            if done(&screen) {
                 return screen;
             }
             if Instant::now() > deadline {
-                panic!("waited 30 s for {texts:?}; the screen shows:\n{screen}");
+                panic!("waited 30 s for {what}; the screen shows:\n{screen}");
             }
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -282,6 +327,7 @@ fn pick_dev_and_visit_every_panel() {
         "UPDATE_COMPLETE",
     ]);
     t.keys(&["Escape"]);
+    t.wait_gone(&["Stack dev-core", "Recent events"]);
     t.wait_for(&["Stacks (3)"]);
 
     // Live filter narrows as you type; q goes into the filter, not to quit.
@@ -293,6 +339,9 @@ fn pick_dev_and_visit_every_panel() {
     t.keys(&["?"]);
     t.wait_for(&["Keys", "switch_deployment", "Pick another deployment"]);
     t.keys(&["Escape"]);
+    // Only once the Esc was handled may ':' follow, or the terminal may
+    // deliver the two as one Alt-':'.
+    t.wait_gone(&["switch_deployment", "Pick another deployment"]);
     t.keys(&[":", "l", "o", "g", " ", "g", "r", "o", "u", "p", "s"]);
     t.wait_for(&["Commands", "panel_log_groups"]);
     t.keys(&["Enter"]);
@@ -380,9 +429,11 @@ fn tailing_the_sandbox_shows_new_lines_as_they_are_written() {
     t.wait_for(&["Log groups (4)"]);
     // Mark two log groups in the Log groups panel and tail them.
     t.keys(&["4", "Space", "Space", "t"]);
+    // moto does not stream StartLiveTail: the tail says so and polls. (Not
+    // just "live", which "live tail unavailable" also contains.)
     t.wait_for(&[
         "Logs · 2 groups",
-        "live",
+        "polling (live tail unavailable: the endpoint does not stream it)",
         "following",
         "dev-api",
         "dev-indexer",
@@ -429,10 +480,148 @@ fn tailing_the_sandbox_shows_new_lines_as_they_are_written() {
     t.wait_for(&["paused"]);
     t.keys(&["/", "m", "a", "r", "k", "e", "r", "Enter"]);
     t.wait_for(&["/marker/"]);
+    // Paused at the newest line, the search looks forward; N goes back to
+    // the marker.
+    t.keys(&["N"]);
+
+    // `y` copies the line under the cursor by OSC 52; tmux decodes what the
+    // program wrote into a paste buffer.
+    t.keys(&["y"]);
+    t.wait_for(&["copied the line"]);
+    let copied = t.run(&["show-buffer"]);
+    assert!(copied.contains(&format!("[ERROR] {marker}")), "{copied:?}");
+    assert_eq!(copied.lines().count(), 1, "{copied:?}");
+
+    // ctrl-s writes the buffer to the file it names, and says so.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tail.log");
+    t.keys(&["C-s", "C-u"]);
+    t.type_text(path.to_str().unwrap());
+    t.keys(&["Enter"]);
+    let said = format!("lines to {}", path.display());
+    let screen = t.wait_for(&[&said]);
+    let count: usize = regex::Regex::new(r"saved (\d+) lines to")
+        .unwrap()
+        .captures(&screen)
+        .and_then(|c| c[1].parse().ok())
+        .expect("the number of lines saved");
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(written.lines().count(), count, "{written}");
+    assert!(written.contains(&marker), "{written}");
+    assert!(written.contains("START RequestId"), "{written}");
+
     t.keys(&["G"]);
     t.wait_for(&["following"]);
     t.keys(&["q"]);
     assert_eq!(t.wait_exit(), "0", "exit status");
+}
+
+#[test]
+fn an_error_exit_and_a_panic_leave_a_clean_terminal() {
+    // Nothing listens here; the fault comes first anyway.
+    let endpoint = format!("http://127.0.0.1:{}", common::free_port());
+    let args = [
+        "--config",
+        "config/sandbox.toml",
+        "--endpoint-url",
+        &endpoint,
+        "--deployment",
+        "dev",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (fault, status, said) in [
+        (
+            "error",
+            "1",
+            "opsdeck: failing on purpose (OPSDECK_TEST_FAULT=error)",
+        ),
+        (
+            "panic",
+            "101",
+            "panicking on purpose (OPSDECK_TEST_FAULT=panic)",
+        ),
+    ] {
+        let stderr = dir.path().join(format!("{fault}.stderr"));
+        let t = Tmux::start_logged(
+            fault,
+            &[&format!("OPSDECK_TEST_FAULT={fault}")],
+            &args,
+            Some(&stderr),
+        );
+        // The first frame was drawn: the fault strikes in the TUI, not before it.
+        let log = std::env::temp_dir().join(format!("{}.log", t.socket));
+        // wait_exit checks that the alternate screen was left and no frame remains.
+        assert_eq!(t.wait_exit(), status, "{fault}: exit status");
+        let printed = std::fs::read_to_string(&stderr).unwrap();
+        assert!(printed.contains(said), "{fault}: {printed}");
+        let logged = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(logged.contains("first frame drawn"), "{fault}: {logged}");
+    }
+}
+
+#[test]
+fn a_hung_endpoint_keeps_the_console_responsive() {
+    // Accepts connections and never answers, unlike a closed port.
+    let hung = common::Silent::start();
+    let t = Tmux::start_with(
+        "hung",
+        // The deployment comes from the environment, as a user's shell sets it.
+        &["OPSDECK_DEPLOYMENT=dev"],
+        &[
+            "--config",
+            "config/sandbox.toml",
+            "--endpoint-url",
+            &hung.endpoint,
+        ],
+    );
+    t.wait_for(&["dev", "us-east-1", "connecting…", "Stacks · loading…"]);
+    // Each panel says it is waiting, and each switch shows at once.
+    for (key, title) in [
+        ("2", "Functions · loading…"),
+        ("3", "Queues · loading…"),
+        ("4", "Log groups · loading…"),
+        ("1", "Stacks · loading…"),
+    ] {
+        let asked = Instant::now();
+        t.keys(&[key]);
+        t.wait_for(&[title]);
+        let took = asked.elapsed();
+        eprintln!("panel {key} shown after {} ms", took.as_millis());
+        // A console waiting on the endpoint would show it after the SDK's
+        // 20 s attempt timeout; the margin is for tmux's own commands, which
+        // are slow on a busy machine (a switch takes ~70 ms here).
+        assert!(took < Duration::from_secs(5), "panel {key} took {took:?}");
+    }
+    t.keys(&["5"]);
+    let screen = t.wait_for(&["Index", "loading…"]);
+    assert!(!screen.contains("Stacks · loading…"), "{screen}");
+    assert!(
+        hung.connections.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "nothing connected to the hung endpoint"
+    );
+    // Still waiting (no answer came), still connecting, and quits at once.
+    assert!(screen.contains("connecting…"), "{screen}");
+    // Timed from the key's delivery to the process's end, watched in /proc:
+    // tmux's own commands take long on a busy machine and are not the
+    // program's doing.
+    let pid = t.pane("#{pane_pid}");
+    t.run(&["send-keys", "-t", "e2e", "q"]);
+    let asked = Instant::now();
+    // Gone, or a zombie waiting for tmux to reap it.
+    let gone = || match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+    };
+    while !gone() && asked.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let took = asked.elapsed();
+    eprintln!("quit after {} ms", took.as_millis());
+    assert_eq!(t.wait_exit(), "0", "exit status");
+    assert!(took < Duration::from_secs(1), "quitting took {took:?}");
 }
 
 /// The visible depth of a queue, as `opsdeck queues list --json` reads it.

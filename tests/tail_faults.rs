@@ -1,16 +1,20 @@
 //! Throttling and the shared request budget, which moto cannot show (it never
-//! throttles). A small HTTP server inside the test answers FilterLogEvents
-//! with the documented JSON shapes of the CloudWatch Logs API (awsJson1.1):
-//! a `ThrottlingException` error for the first requests, then events. The
-//! real SDK, signing and retry included, talks to it over loopback.
+//! throttles). A small HTTP server inside the test (`common::TestServer`)
+//! answers FilterLogEvents with the documented JSON shapes of the CloudWatch
+//! Logs API (awsJson1.1): a `ThrottlingException` error for the first
+//! requests, then events. It checks each request's SigV4 signature with
+//! `opsdeck::sandbox::sigv4` and refuses a bad one with a 403, as AWS does.
+//! The real SDK, signing and retry included, talks to it over loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+mod common;
 
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use common::{Protocol, Received, Reply, TestServer};
 use opsdeck::aws::Clients;
 use opsdeck::aws::tail::{self, TailSpec, TailStatus, TailUpdate};
 use opsdeck::config::Deployment;
@@ -19,96 +23,43 @@ use tokio::sync::mpsc;
 
 /// Serves FilterLogEvents: the first `throttle` requests are throttled, then
 /// each request returns one event (a new one per request) and no token.
-struct FakeLogs {
-    endpoint: String,
-    requests: Arc<AtomicUsize>,
-}
-
-fn serve(throttle: usize) -> FakeLogs {
-    serve_with(throttle, None)
-}
-
-/// As [`serve`]; with `reject`, every request is refused with that
-/// `(error type, message)` instead.
-fn serve_with(throttle: usize, reject: Option<(&'static str, &'static str)>) -> FakeLogs {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let requests = Arc::new(AtomicUsize::new(0));
-    let counter = requests.clone();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(conn) = conn else { return };
-            let counter = counter.clone();
-            std::thread::spawn(move || handle(conn, &counter, throttle, reject));
+fn serve(throttle: usize) -> TestServer {
+    TestServer::start("logs", "us-east-1", Protocol::Json, move |r, n| {
+        filter_log_events(r);
+        if n < throttle {
+            return Reply::json_error(400, "ThrottlingException", "Rate exceeded");
         }
-    });
-    FakeLogs { endpoint, requests }
-}
-
-fn handle(conn: TcpStream, counter: &AtomicUsize, throttle: usize, reject: Option<(&str, &str)>) {
-    let mut reader = BufReader::new(conn.try_clone().unwrap());
-    let mut conn = conn;
-    loop {
-        // One HTTP/1.1 request: headers, then Content-Length bytes of body.
-        let mut length = 0;
-        let mut target = String::new();
-        let mut first = true;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return; // the client closed the connection
-            }
-            let line = line.trim_end();
-            if line.is_empty() && !first {
-                break;
-            }
-            first = false;
-            let lower = line.to_ascii_lowercase();
-            if let Some(v) = lower.strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap();
-            }
-            if let Some(v) = lower.strip_prefix("x-amz-target:") {
-                target = v.trim().to_string();
-            }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
-        assert_eq!(
-            target, "logs_20140328.filterlogevents",
-            "only FilterLogEvents is expected"
-        );
-        let n = counter.fetch_add(1, Ordering::SeqCst);
-        let (status, extra, json) = if let Some((kind, message)) = reject {
-            (
-                "400 Bad Request",
-                format!("x-amzn-errortype: {kind}\r\n"),
-                format!(r#"{{"__type":"{kind}","message":"{message}"}}"#),
-            )
-        } else if n < throttle {
-            (
-                "400 Bad Request",
-                "x-amzn-errortype: ThrottlingException\r\n".to_string(),
-                r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_string(),
-            )
-        } else {
-            let ts = 1_795_000_000_000i64 + n as i64;
-            let event = format!(
+        let ts = 1_795_000_000_000i64 + n as i64;
+        Reply::new(
+            200,
+            "application/x-amz-json-1.1",
+            format!(
                 r#"{{"events":[{{"logStreamName":"s","timestamp":{ts},"message":"event {n}","ingestionTime":{ts},"eventId":"{n}"}}],"searchedLogStreams":[]}}"#
-            );
-            ("200 OK", String::new(), event)
-        };
-        let response = format!(
-            "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.1\r\n{extra}x-amzn-requestid: test\r\ncontent-length: {}\r\n\r\n{json}",
-            json.len()
-        );
-        if conn.write_all(response.as_bytes()).is_err() {
-            return;
-        }
-    }
+            ),
+        )
+    })
 }
 
-async fn clients(endpoint: &str) -> Clients {
-    let d = Deployment {
+/// Refuses every request with `(error type, message)`.
+fn reject(kind: &'static str, message: &'static str) -> TestServer {
+    TestServer::start("logs", "us-east-1", Protocol::Json, move |r, _| {
+        filter_log_events(r);
+        Reply::json_error(400, kind, message)
+    })
+}
+
+fn filter_log_events(r: &Received) {
+    assert_eq!(
+        r.header("x-amz-target")
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("logs_20140328.filterlogevents"),
+        "only FilterLogEvents is expected"
+    );
+}
+
+fn deployment(endpoint: &str) -> Deployment {
+    Deployment {
         name: "dev".into(),
         profile: None,
         region: Some("us-east-1".into()),
@@ -117,8 +68,11 @@ async fn clients(endpoint: &str) -> Clients {
         read_only: false,
         sandbox_credentials: true,
         resources: Default::default(),
-    };
-    Clients::connect(&d).await.unwrap()
+    }
+}
+
+async fn clients(endpoint: &str) -> Clients {
+    Clients::connect(&deployment(endpoint)).await.unwrap()
 }
 
 fn follow(groups: &[&str]) -> TailSpec {
@@ -176,6 +130,12 @@ async fn throttling_is_shown_and_the_tail_carries_on() {
     task.abort();
 }
 
+/// Requests the budget lets through in any stretch of `secs`: a burst of 5,
+/// then 5 a second.
+fn allowed(secs: f64) -> f64 {
+    5.0 + 5.0 * secs
+}
+
 #[tokio::test]
 async fn tails_of_one_deployment_share_five_requests_a_second() {
     let server = serve(0);
@@ -192,25 +152,47 @@ async fn tails_of_one_deployment_share_five_requests_a_second() {
             tail::poll(&c2, spec, budget, tx).await
         }));
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let n = server.requests.load(Ordering::SeqCst);
+    // Enough requests to span three seconds at the budget's pace; a slow
+    // machine takes longer, never fewer requests.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server.requests().len() < 21 {
+        assert!(
+            Instant::now() < deadline,
+            "only {} requests in 60 s: the tails stalled",
+            server.requests().len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     for t in tasks {
         t.abort();
     }
-    // A burst of 5, then 5 a second: at most 20 in 3 s, however fast the machine.
-    assert!(n <= 20, "{n} requests in 3 s");
-    assert!(n >= 10, "only {n} requests in 3 s: the tails stalled");
+    // Judged on the server's arrival times, not on the test's sleeps: in
+    // every stretch between two requests, no more arrived than the budget
+    // allows, plus two for the time a request spends in flight on a busy
+    // machine. Without a shared budget (each tail its own 5/s) the two tails
+    // send 10 a second and the 21 arrive within ~1.6 s, 5 more than allowed.
+    let times: Vec<Instant> = server.requests().iter().map(|r| r.at).collect();
+    for i in 0..times.len() {
+        for j in i + 1..times.len() {
+            let span = (times[j] - times[i]).as_secs_f64();
+            let n = (j - i + 1) as f64;
+            assert!(
+                n <= allowed(span) + 2.0,
+                "{n} requests arrived within {span:.2} s (requests {i}..={j}); the budget allows {:.1}",
+                allowed(span)
+            );
+        }
+    }
+    let span = (times[20] - times[0]).as_secs_f64();
+    assert!(span >= 2.0, "21 requests within {span:.2} s");
 }
 
 #[tokio::test]
 async fn a_bad_filter_pattern_stops_the_tail_with_what_aws_said() {
     // moto accepts any pattern; AWS answers a bad one like this.
-    let server = serve_with(
-        0,
-        Some((
-            "InvalidParameterException",
-            "Invalid filter pattern: [ERROR",
-        )),
+    let server = reject(
+        "InvalidParameterException",
+        "Invalid filter pattern: [ERROR",
     );
     let c = clients(&server.endpoint).await;
     let (tx, mut rx) = mpsc::channel(16);
@@ -233,5 +215,55 @@ async fn a_bad_filter_pattern_stops_the_tail_with_what_aws_said() {
         }
     }
     // Refused at once: not retried like throttling.
-    assert_eq!(server.requests.load(Ordering::SeqCst), 1);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_request_signed_with_other_credentials_is_refused() {
+    let server = serve(0);
+    // Everything as the sandbox deployment has it, but another secret.
+    let config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(&server.endpoint)
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            opsdeck::aws::session::SANDBOX_ACCESS_KEY,
+            "not-the-sandbox-secret",
+            None,
+            None,
+            "test",
+        )))
+        .build();
+    let c = Clients::new(
+        &config,
+        opsdeck::aws::session::context(&deployment(&server.endpoint)),
+    );
+    let (tx, mut rx) = mpsc::channel(16);
+    let budget = c.logs_budget.clone();
+    tokio::spawn(async move { tail::poll(&c, follow(&["/aws/lambda/dev-api"]), budget, tx).await });
+    let ended = loop {
+        match tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            TailUpdate::Ended(p) => break p,
+            TailUpdate::Events(e) => panic!("a badly signed request got events: {e:?}"),
+            TailUpdate::Status(_) => {}
+        }
+    };
+    let p = ended.expect("a refused signature must not look like success");
+    assert!(p.message.contains("InvalidSignatureException"), "{p}");
+    assert!(
+        server.requests().is_empty(),
+        "the handler saw a bad request"
+    );
+    let refused = server.refused();
+    assert!(!refused.is_empty());
+    assert!(
+        refused
+            .iter()
+            .all(|r| r.contains("signature does not match")),
+        "{refused:?}"
+    );
 }

@@ -6,6 +6,8 @@
 //! tests are about the UI; the workers are tested against moto in `aws_moto.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -1108,7 +1110,17 @@ fn a_selection_is_copied_and_saved() {
 /// The sandbox config with each deployment's PKI in a fresh folder, seeded
 /// by the sandbox's own PKI seeding (alice valid, bob revoked, carol pending).
 fn with_pki() -> (tempfile::TempDir, String) {
-    let tmp = tempfile::tempdir().unwrap();
+    // A path of the same length on every machine, whatever $TMPDIR is: the
+    // dialogs wrap text around it, so its length shapes the snapshots. At 20
+    // characters it is whole wherever a row shows it (a row cut at the
+    // panel's edge shows 27), and what a dialog leaves in sight of such a row
+    // (characters 20 to 26) is the fixed part after it.
+    let tmp = tempfile::Builder::new()
+        .prefix("opsdeck-")
+        .rand_bytes(7)
+        .tempdir_in("/tmp")
+        .unwrap();
+    assert_eq!(tmp.path().as_os_str().len(), 20);
     let mut config = SANDBOX.to_string();
     for env in ["dev", "prod"] {
         let dir = tmp.path().join(env);
@@ -1193,7 +1205,9 @@ fn vpn(config: &str, env: &str) -> Harness {
 
 /// Serials, dates and temporary paths differ on every run.
 fn masked(screen: &str, tmp: &std::path::Path) -> String {
-    let s = screen.replace(tmp.to_str().unwrap(), "<tmp>");
+    // Masked with text of the same length, so the layout stays as drawn.
+    let path = tmp.to_str().unwrap();
+    let s = screen.replace(path, &format!("<tmp{}>", "-".repeat(path.len() - 5)));
     let s = regex::Regex::new("[0-9A-F]{12,}")
         .unwrap()
         .replace_all(&s, "<serial>");
@@ -1314,14 +1328,113 @@ fn a_protected_deployment_wants_its_name_typed() {
 
 #[test]
 fn read_only_offers_and_sends_nothing_mutating() {
-    let (_tmp, config) = with_pki();
-    let config = config.replace("name = \"dev\"", "name = \"dev\"\nread_only = true");
+    let (tmp, config) = with_pki();
+    // dev's endpoint is a server that records every request (EC2 answers an
+    // error to each; the listing's reads may fail, they are not the point).
+    let server = common::TestServer::start("ec2", "us-east-1", common::Protocol::Ec2, |_, _| {
+        common::Reply::ec2_error(
+            400,
+            "InvalidClientVpnEndpointId.NotFound",
+            "no such endpoint",
+        )
+    });
+    let config = config
+        .replacen("http://127.0.0.1:4566", &server.endpoint, 1)
+        .replace("name = \"dev\"", "name = \"dev\"\nread_only = true")
+        .replace(
+            "opensearch_domain = \"dev-index\"",
+            "opensearch_domain = \"dev-index\"\nvpn_endpoint = \"cvpn-endpoint-0123456789abcdef0\"",
+        );
     let mut h = vpn(&config, "dev");
+    let files = |dir: &std::path::Path| -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+        let mut out = std::collections::BTreeMap::new();
+        let mut todo = vec![dir.to_path_buf()];
+        while let Some(d) = todo.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    todo.push(p);
+                } else {
+                    out.insert(p.clone(), std::fs::read(&p).unwrap());
+                }
+            }
+        }
+        out
+    };
+    let pki = tmp.path().join("dev");
+    let before = files(&pki);
+    let requests_before = server.total();
     h.commands.clear();
-    for key in ["X", "A", "C"] {
+    let mut opened = Vec::new();
+    for (key, row) in [
+        ("X", Some("alice@dev.example.org")),
+        ("A", Some("carol@dev.example.org")),
+        ("C", None),
+        ("P", None),
+    ] {
+        if let Some(cn) = row {
+            let i = row_of(&h, cn);
+            h.state.session.as_mut().unwrap().vpn.select(i, 10);
+        }
         h.keys(key);
-        assert_eq!(h.state.overlay, None, "{key} opened a dialog");
+        if h.state.overlay.is_some() {
+            // Had a dialog opened, confirm it as a user would.
+            opened.push(key);
+            h.keys("y");
+        }
     }
+    // Carry out whatever was asked, through the jobs' and the worker's own
+    // code, so that the world, not only opsdeck's word, shows that nothing
+    // changed.
+    let d = h.state.session.as_ref().unwrap().deployment.clone();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let audit_dir = tempfile::tempdir().unwrap();
+    let audit = opsdeck::jobs::AuditLog::at(audit_dir.path().join("audit.jsonl"));
+    for c in &h.commands {
+        match c {
+            Command::StartJob { plan, .. } => {
+                let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+                let ctx = opsdeck::jobs::Ctx::new(tx, Default::default());
+                rt.block_on(opsdeck::jobs::run(
+                    plan,
+                    &audit,
+                    opsdeck::jobs::Source::Console,
+                    None,
+                    None,
+                    ctx,
+                ));
+            }
+            Command::Send(Request::Pki(dir)) => {
+                let _ = rt.block_on(async {
+                    let c = opsdeck::aws::Clients::connect(&d).await.unwrap();
+                    opsdeck::aws::ca::run(
+                        Some(&c),
+                        dir.clone(),
+                        d.resources.vpn_endpoint.as_deref(),
+                    )
+                    .await
+                });
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(files(&pki), before, "the PKI folder changed");
+    assert_eq!(
+        server.total(),
+        requests_before,
+        "the endpoint received requests: {:?}",
+        server.requests()
+    );
+    // It would have heard them: a read of dev's endpoint reaches this server.
+    let _ = rt.block_on(async {
+        let c = opsdeck::aws::Clients::connect(&d).await.unwrap();
+        opsdeck::aws::ca::run(Some(&c), pki.clone(), d.resources.vpn_endpoint.as_deref()).await
+    });
+    assert!(
+        server.total() > requests_before,
+        "the test endpoint is not dev's endpoint"
+    );
+    assert!(opened.is_empty(), "{opened:?} opened a dialog");
     assert!(h.commands.is_empty(), "{:?}", h.commands);
     assert!(h.state.message.as_ref().unwrap().text.contains("read-only"));
     // Nor are they offered: not in the palette, not in help.

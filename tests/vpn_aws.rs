@@ -44,6 +44,35 @@ fn pki_fixture(dir: &Path) -> Pki {
     Pki::open(dir).unwrap()
 }
 
+/// A CRL that OpenSSL (`openssl ca -gencrl`) makes with the PKI's CA from
+/// the easy-rsa index `index`.
+fn openssl_crl(pki: &Path, index: &[u8]) -> String {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("index.txt"), index).unwrap();
+    let cnf = work.path().join("openssl.cnf");
+    std::fs::write(
+        &cnf,
+        format!(
+            "[ca]\ndefault_ca = opsdeck_test\n[opsdeck_test]\ndatabase = {}\ncertificate = {}\nprivate_key = {}\ndefault_md = sha256\ndefault_crl_days = 30\n",
+            work.path().join("index.txt").display(),
+            pki.join("ca.crt").display(),
+            pki.join("private/ca.key").display(),
+        ),
+    )
+    .unwrap();
+    let out = Command::new("openssl")
+        .args(["ca", "-gencrl", "-batch", "-config"])
+        .arg(&cnf)
+        .output()
+        .expect("openssl is installed (apt-get install -y openssl)");
+    assert!(
+        out.status.success(),
+        "openssl ca -gencrl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 // ---- ACM against moto ------------------------------------------------------------
 
 #[tokio::test]
@@ -154,7 +183,11 @@ const NS: &str = "http://ec2.amazonaws.com/doc/2016-11-15/";
 
 /// DescribeClientVpnEndpoints, as in the EC2 API reference.
 fn describe_endpoints() -> ReplayEvent {
-    xml(format!(
+    xml(describe_endpoints_xml())
+}
+
+fn describe_endpoints_xml() -> String {
+    format!(
         r#"<DescribeClientVpnEndpointsResponse xmlns="{NS}">
     <requestId>2bb4ba2d-2b7b-4b5e-8e4b-EXAMPLE11111</requestId>
     <clientVpnEndpoint>
@@ -189,7 +222,7 @@ fn describe_endpoints() -> ReplayEvent {
         </item>
     </clientVpnEndpoint>
 </DescribeClientVpnEndpointsResponse>"#
-    ))
+    )
 }
 
 /// What the endpoint exports: the file without the client's cert and key.
@@ -213,23 +246,31 @@ reneg-sec 0
 ";
 
 fn export_configuration(exported: &str) -> ReplayEvent {
-    xml(format!(
+    xml(export_configuration_xml(exported))
+}
+
+fn export_configuration_xml(exported: &str) -> String {
+    format!(
         r#"<ExportClientVpnClientConfigurationResponse xmlns="{NS}">
     <requestId>8c6f4c1e-5b7a-4a2b-9e6f-EXAMPLE22222</requestId>
     <clientConfiguration>{}</clientConfiguration>
 </ExportClientVpnClientConfigurationResponse>"#,
         xml_escape(exported)
-    ))
+    )
 }
 
 fn export_crl(pem: Option<&str>, status: &str) -> ReplayEvent {
+    xml(export_crl_xml(pem, status))
+}
+
+fn export_crl_xml(pem: Option<&str>, status: &str) -> String {
     let crl = pem.map_or_else(String::new, |p| {
         format!(
             "<certificateRevocationList>{}</certificateRevocationList>",
             xml_escape(p)
         )
     });
-    xml(format!(
+    format!(
         r#"<ExportClientVpnClientCertificateRevocationListResponse xmlns="{NS}">
     <requestId>a1b2c3d4-5e6f-7a8b-9c0d-EXAMPLE33333</requestId>
     {crl}
@@ -237,16 +278,20 @@ fn export_crl(pem: Option<&str>, status: &str) -> ReplayEvent {
         <code>{status}</code>
     </status>
 </ExportClientVpnClientCertificateRevocationListResponse>"#
-    ))
+    )
 }
 
 fn import_crl() -> ReplayEvent {
-    xml(format!(
+    xml(import_crl_xml())
+}
+
+fn import_crl_xml() -> String {
+    format!(
         r#"<ImportClientVpnClientCertificateRevocationListResponse xmlns="{NS}">
     <requestId>e5f6a7b8-9c0d-1e2f-3a4b-EXAMPLE44444</requestId>
     <return>true</return>
 </ImportClientVpnClientCertificateRevocationListResponse>"#
-    ))
+    )
 }
 
 fn replay_clients(events: Vec<ReplayEvent>) -> (VpnClients, StaticReplayClient) {
@@ -290,12 +335,20 @@ async fn endpoint_state_crl_check_and_publish_with_recorded_traffic() {
     let dir = tmp.path().join("pki");
     let mut pki = pki_fixture(&dir);
     let old_crl = std::fs::read_to_string(pki.crl_path()).unwrap();
+    let index_before = std::fs::read(dir.join("index.txt")).unwrap();
     // Revoke another developer: the local CRL now says more than the endpoint's.
     pki.revoke(&RevokeTarget::Cn("dev@example.org".into()), None)
         .unwrap();
     let new_crl = pki.crl(&CrlOptions { days: 180 }).unwrap();
     let old_revoked = pki::parse_crl(old_crl.as_bytes()).unwrap().revoked;
     assert_eq!(old_revoked.len(), 1);
+    // OpenSSL read the same revocations from the index as opsdeck wrote.
+    assert_eq!(
+        pki::parse_crl(openssl_crl(&dir, &index_before).as_bytes())
+            .unwrap()
+            .revoked,
+        old_revoked
+    );
     let revoked_dev = new_crl
         .revoked
         .iter()
@@ -303,11 +356,21 @@ async fn endpoint_state_crl_check_and_publish_with_recorded_traffic() {
         .find(|s| !old_revoked.contains(s))
         .unwrap();
 
+    // What the endpoint has is made by OpenSSL, not by opsdeck, from the same
+    // CA: one CRL from the index as it was before dev was revoked, one from
+    // the index now. What it has after the import is crl.pem as read from
+    // disk, byte for byte.
+    let stale_by_openssl = openssl_crl(&dir, &index_before);
+    let same_by_openssl = openssl_crl(&dir, &std::fs::read(dir.join("index.txt")).unwrap());
+    assert_ne!(same_by_openssl, new_crl.pem);
+    let on_disk = std::fs::read_to_string(pki.crl_path()).unwrap();
+
     let (c, http) = replay_clients(vec![
         describe_endpoints(),
-        export_crl(Some(&old_crl), "active"),
+        export_crl(Some(&stale_by_openssl), "active"),
+        export_crl(Some(&same_by_openssl), "active"),
         import_crl(),
-        export_crl(Some(&new_crl.pem), "pending"),
+        export_crl(Some(&on_disk), "pending"),
     ]);
 
     let state = vpn::endpoint_state(&c, ENDPOINT_ID).await.unwrap();
@@ -345,6 +408,15 @@ async fn endpoint_state_crl_check_and_publish_with_recorded_traffic() {
     assert!(!cmp.matches());
     assert!(cmp.describe().contains(&revoked_dev), "{}", cmp.describe());
 
+    // Another file with the same revocations is not "identical".
+    let cmp = vpn::crl_matches_local(&c, ENDPOINT_ID, new_crl.pem.as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        matches!(cmp, CrlComparison::SameRevocations { .. }),
+        "{cmp:?}"
+    );
+
     vpn::publish_crl(&c, ENDPOINT_ID, &new_crl.pem)
         .await
         .unwrap();
@@ -366,6 +438,7 @@ async fn endpoint_state_crl_check_and_publish_with_recorded_traffic() {
         [
             "DescribeClientVpnEndpoints",
             "ExportClientVpnClientCertificateRevocationList",
+            "ExportClientVpnClientCertificateRevocationList",
             "ImportClientVpnClientCertificateRevocationList",
             "ExportClientVpnClientCertificateRevocationList",
         ]
@@ -379,7 +452,7 @@ async fn endpoint_state_crl_check_and_publish_with_recorded_traffic() {
     }
     // The CRL went out as the PEM of crl.pem, unchanged.
     assert_eq!(
-        field(&requests[2], "CertificateRevocationList"),
+        field(&requests[3], "CertificateRevocationList"),
         Some(new_crl.pem.as_str())
     );
     assert_eq!(
@@ -680,6 +753,50 @@ vpn_pki = "{}"
     let second = String::from_utf8_lossy(&second.stdout).to_string();
     assert!(second.starts_with("re-imported"), "{second}");
     assert!(second.trim().ends_with(&arn), "{second}");
+
+    // What ACM holds, asked directly: one certificate, for the server's
+    // name, with the serial of the PKI's server certificate and the CA first
+    // in its chain.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let dev = deployment(&sandbox_deployments(&moto.endpoint), "dev");
+        let c = VpnClients::connect(&dev).await.unwrap();
+        let listed = c.acm.list_certificates().send().await.unwrap();
+        let summaries = listed.certificate_summary_list();
+        assert_eq!(summaries.len(), 1, "{listed:?}");
+        assert_eq!(summaries[0].certificate_arn(), Some(arn.as_str()));
+        assert_eq!(summaries[0].domain_name(), Some(SERVER));
+        let pki = Pki::open(&dir).unwrap();
+        let bundle = pki.server_bundle(SERVER).unwrap();
+        let d = c
+            .acm
+            .describe_certificate()
+            .certificate_arn(&arn)
+            .send()
+            .await
+            .unwrap();
+        assert!(vpn::acm_serial_is(
+            d.certificate().unwrap().serial().unwrap(),
+            &bundle.serial
+        ));
+        let got = c
+            .acm
+            .get_certificate()
+            .certificate_arn(&arn)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            got.certificate().map(str::trim),
+            Some(bundle.cert_pem.trim())
+        );
+        assert!(
+            got.certificate_chain()
+                .unwrap()
+                .trim_start()
+                .starts_with(pki.ca_pem().trim())
+        );
+    });
 }
 
 #[test]
@@ -699,4 +816,266 @@ vpn_pki = "/srv/pki/dev"
     let r = &config.deployments[0].resources;
     assert_eq!(r.vpn_endpoint.as_deref(), Some(ENDPOINT_ID));
     assert_eq!(r.vpn_pki.as_deref(), Some(Path::new("/srv/pki/dev")));
+}
+
+// ---- a Client VPN endpoint served over HTTP, for the binary and the worker ---------
+
+/// The Client VPN endpoint `ENDPOINT_ID` for callers that cannot take a
+/// replay client (the real binary, the worker's job): a `common::TestServer`,
+/// which checks each request's SigV4 signature, answering the EC2 query API
+/// with the documented responses above. It keeps the CRL imported into it.
+struct FakeEndpoint {
+    server: common::TestServer,
+    crl: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+fn fake_endpoint(crl: Option<String>) -> FakeEndpoint {
+    let crl = std::sync::Arc::new(std::sync::Mutex::new(crl));
+    let held = crl.clone();
+    let server =
+        common::TestServer::start("ec2", "us-east-1", common::Protocol::Ec2, move |r, _| {
+            let action = r.form("Action").unwrap_or_default();
+            let body = match action.as_str() {
+                "DescribeClientVpnEndpoints" => describe_endpoints_xml(),
+                "ExportClientVpnClientCertificateRevocationList" => {
+                    export_crl_xml(held.lock().unwrap().as_deref(), "active")
+                }
+                "ImportClientVpnClientCertificateRevocationList" => {
+                    *held.lock().unwrap() = r.form("CertificateRevocationList");
+                    import_crl_xml()
+                }
+                "ExportClientVpnClientConfiguration" => export_configuration_xml(EXPORTED_OVPN),
+                other => {
+                    return common::Reply::ec2_error(
+                        400,
+                        "InvalidAction",
+                        &format!("not served: {other}"),
+                    );
+                }
+            };
+            common::Reply::new(200, "text/xml;charset=UTF-8", body)
+        });
+    FakeEndpoint { server, crl }
+}
+
+impl FakeEndpoint {
+    fn actions(&self) -> Vec<String> {
+        self.server
+            .requests()
+            .iter()
+            .map(|r| r.form("Action").unwrap_or_default())
+            .collect()
+    }
+}
+
+#[test]
+fn publish_crl_with_yes_imports_crl_pem_into_the_endpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pki");
+    pki_fixture(&dir);
+    let endpoint = fake_endpoint(None);
+    let config = cli_config(tmp.path(), endpoint.server.port, false);
+    let out = opsdeck(
+        &config,
+        &[
+            "--deployment",
+            "dev",
+            "vpn",
+            "publish",
+            "--pki",
+            dir.to_str().unwrap(),
+            "--crl",
+            "--yes",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "published {} to {ENDPOINT_ID}; its client connections were reset",
+            dir.join("crl.pem").display()
+        )),
+        "{stdout}"
+    );
+    // Only EC2 calls come here; the audit's best-effort STS call, signed for
+    // sts, is (rightly) refused by this EC2-only server.
+    let refused = endpoint.server.refused();
+    assert!(
+        refused.iter().all(|r| r.contains("signed for sts")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        endpoint.actions(),
+        [
+            "ExportClientVpnClientCertificateRevocationList",
+            "ImportClientVpnClientCertificateRevocationList",
+        ]
+    );
+    // The endpoint now holds crl.pem, byte for byte.
+    let crl_pem = std::fs::read_to_string(dir.join("crl.pem")).unwrap();
+    assert_eq!(
+        endpoint.crl.lock().unwrap().as_deref(),
+        Some(crl_pem.as_str())
+    );
+
+    // Publishing again sends no second import: the endpoint has it.
+    let again = opsdeck(
+        &config,
+        &[
+            "--deployment",
+            "dev",
+            "vpn",
+            "publish",
+            "--pki",
+            dir.to_str().unwrap(),
+            "--crl",
+            "--yes",
+        ],
+    );
+    assert!(again.status.success(), "{again:?}");
+    let imports = endpoint
+        .actions()
+        .iter()
+        .filter(|a| *a == "ImportClientVpnClientCertificateRevocationList")
+        .count();
+    assert_eq!(imports, 1);
+}
+
+#[tokio::test]
+async fn the_panels_publish_job_imports_crl_pem_and_reads_it_back() {
+    // What the VPN panel's P runs once confirmed: its plan, run as a job.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pki");
+    pki_fixture(&dir);
+    let stale = std::fs::read_to_string(dir.join("crl.pem")).unwrap();
+    let mut pki = Pki::open(&dir).unwrap();
+    pki.revoke(&RevokeTarget::Cn("dev@example.org".into()), None)
+        .unwrap();
+    pki.crl(&CrlOptions { days: 180 }).unwrap();
+    let endpoint = fake_endpoint(Some(stale));
+    let mut dev = deployment(&sandbox_deployments(&endpoint.server.endpoint), "dev");
+    dev.resources.vpn_endpoint = Some(ENDPOINT_ID.into());
+    let plan = opsdeck::jobs::vpn::publish_crl_plan(&dev, &dir).unwrap();
+    let audit = opsdeck::jobs::AuditLog::at(tmp.path().join("audit.jsonl"));
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let ctx = opsdeck::jobs::Ctx::new(tx, Default::default());
+    // Who is known already (the console asks STS at connect), so the job
+    // sends nothing but the Client VPN calls.
+    let who = opsdeck::model::Identity {
+        account: "123456789012".into(),
+        arn: "arn:aws:sts::123456789012:assumed-role/Dev/alice".into(),
+    };
+    let outcome = opsdeck::jobs::run(
+        &plan,
+        &audit,
+        opsdeck::jobs::Source::Console,
+        Some(who),
+        None,
+        ctx,
+    )
+    .await;
+    let crl_path = dir.join("crl.pem");
+    assert!(
+        matches!(&outcome, opsdeck::jobs::Outcome::Ok { summary, .. }
+            if summary == &format!("published {} to {ENDPOINT_ID}; its client connections were reset", crl_path.display())),
+        "{outcome:?}"
+    );
+    let crl_pem = std::fs::read_to_string(&crl_path).unwrap();
+    assert_eq!(
+        endpoint.crl.lock().unwrap().as_deref(),
+        Some(crl_pem.as_str())
+    );
+    assert_eq!(
+        endpoint.actions(),
+        [
+            "ExportClientVpnClientCertificateRevocationList",
+            "ImportClientVpnClientCertificateRevocationList",
+        ]
+    );
+    // The panel's line about the endpoint, read back after the job.
+    let c = opsdeck::aws::Clients::connect(&dev).await.unwrap();
+    let listing = opsdeck::aws::ca::run(Some(&c), dir.clone(), Some(ENDPOINT_ID))
+        .await
+        .unwrap();
+    let info = listing.endpoint.unwrap().unwrap();
+    assert!(info.crl_matches, "{}", info.crl);
+    assert!(info.state.starts_with("available"), "{}", info.state);
+    assert!(endpoint.server.refused().is_empty());
+}
+
+#[test]
+fn vpn_config_writes_an_ovpn_with_the_cert_and_key_embedded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pki");
+    pki_fixture(&dir);
+    let endpoint = fake_endpoint(None);
+    let config = cli_config(tmp.path(), endpoint.server.port, false);
+    let cert = dir.join("issued/dev@example.org.crt");
+    let key = dir.join("private/dev@example.org.key");
+    let ovpn = tmp.path().join("dev.ovpn");
+    let out = opsdeck(
+        &config,
+        &[
+            "--deployment",
+            "dev",
+            "vpn",
+            "config",
+            "--cert",
+            cert.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--out",
+            ovpn.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(endpoint.actions(), ["ExportClientVpnClientConfiguration"]);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&ovpn).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the file holds a private key");
+
+    // Read back: the endpoint's settings, and the inline cert and key, which
+    // OpenSSL parses as the very certificate and key given.
+    let text = std::fs::read_to_string(&ovpn).unwrap();
+    assert!(
+        text.lines().any(
+            |l| l == format!("remote {ENDPOINT_ID}.prod.clientvpn.us-east-1.amazonaws.com 443")
+        ),
+        "{text}"
+    );
+    let block = |tag: &str| -> String {
+        let start = text.find(&format!("<{tag}>\n")).expect(tag) + tag.len() + 3;
+        let end = text.find(&format!("</{tag}>")).expect(tag);
+        text[start..end].to_string()
+    };
+    let openssl = |args: &[&str], input: &str| -> String {
+        use std::io::Write;
+        let mut child = Command::new("openssl")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("openssl is installed");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "openssl {args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let fingerprint = |pem: &str| openssl(&["x509", "-noout", "-fingerprint", "-sha256"], pem);
+    let embedded_cert = block("cert");
+    assert_eq!(
+        fingerprint(&embedded_cert),
+        fingerprint(&std::fs::read_to_string(&cert).unwrap())
+    );
+    let embedded_key = block("key");
+    assert_eq!(
+        openssl(&["pkey", "-pubout"], &embedded_key),
+        openssl(&["x509", "-noout", "-pubkey"], &embedded_cert)
+    );
+    assert!(block("ca").contains("MIIBEXAMPLECA"));
 }

@@ -17,6 +17,10 @@ pub const LOAD_TIMEOUT: Duration = Duration::from_secs(20);
 /// The access key the sandbox uses; moto accepts any, real AWS none.
 pub const SANDBOX_ACCESS_KEY: &str = "opsdeck-sandbox";
 
+/// The secret that goes with [`SANDBOX_ACCESS_KEY`]; the sandbox's own test
+/// servers check signatures made with it (`sandbox::sigv4`).
+pub const SANDBOX_SECRET_KEY: &str = "opsdeck-sandbox-secret";
+
 /// Builds the shared SDK config of a deployment. Runs off the UI task.
 pub async fn load(deployment: &Deployment) -> Result<SdkConfig, Problem> {
     let ctx = context(deployment);
@@ -30,11 +34,29 @@ pub async fn load(deployment: &Deployment) -> Result<SdkConfig, Problem> {
                 .build(),
         );
     if let Some(profile) = &deployment.profile {
+        // The provider built here does not get the loader's region, and an
+        // assume-role profile's own STS call needs one: the deployment's, else
+        // AWS_REGION or the profile's, as the loader would find it.
+        let region = match &deployment.region {
+            Some(r) => Some(Region::new(r.clone())),
+            None => {
+                let chain = aws_config::default_provider::region::DefaultRegionChain::builder()
+                    .profile_name(profile)
+                    .build();
+                tokio::time::timeout(LOAD_TIMEOUT, chain.region())
+                    .await
+                    .ok()
+                    .flatten()
+            }
+        };
+        let provider_config =
+            aws_config::provider_config::ProviderConfig::default().with_region(region);
         // Only this profile: a named profile that is missing or broken must
         // be an error, not a silent fall-back to environment or instance
         // credentials of another identity.
         loader = loader.profile_name(profile).credentials_provider(
             aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .configure(&provider_config)
                 .profile_name(profile)
                 .build(),
         );
@@ -49,7 +71,7 @@ pub async fn load(deployment: &Deployment) -> Result<SdkConfig, Problem> {
         // Config validation allows this only with a loopback endpoint.
         loader = loader.credentials_provider(Credentials::new(
             SANDBOX_ACCESS_KEY,
-            "opsdeck-sandbox-secret",
+            SANDBOX_SECRET_KEY,
             None,
             None,
             "opsdeck-sandbox",

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Diagnostic, toml_diagnostic};
+use super::Diagnostic;
 
 /// Refresh panels this often unless the config says otherwise.
 pub const DEFAULT_REFRESH: Duration = Duration::from_secs(30);
@@ -318,20 +318,20 @@ impl Config {
     /// Parses and checks a config file's text. Returns the usable part of the
     /// config (defaults where it was broken) and every problem found.
     pub fn parse(source: &str, path: &Path) -> (Config, Vec<Diagnostic>) {
-        let raw: RawConfig = match toml::from_str(source) {
-            Ok(raw) => raw,
-            Err(e) => {
+        let (raw, diagnostics) = match super::deserialize_all::<RawConfig>(source, path) {
+            (Some(raw), diags) => (raw, diags),
+            (None, diags) => {
                 let config = Config {
                     path: Some(path.to_path_buf()),
                     ..Config::default()
                 };
-                return (config, vec![toml_diagnostic(source, path, &e)]);
+                return (config, diags);
             }
         };
         let mut check = Checker {
             source,
             path,
-            diagnostics: Vec::new(),
+            diagnostics,
         };
         let theme = check.named(raw.theme, super::theme::BUILTIN_NAMES, "theme");
         let keymap = check.named(raw.keymap, super::keymap::BUILTIN_NAMES, "keymap");

@@ -21,7 +21,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Diagnostic, toml_diagnostic};
+use super::Diagnostic;
 use crate::app::{Action, PanelId};
 
 pub const BUILTIN_NAMES: &[&str] = &["default", "fkeys"];
@@ -316,13 +316,9 @@ struct Layer {
 }
 
 fn parse_layer(source: &str, file: &Path, diags: &mut Vec<Diagnostic>) -> Option<Layer> {
-    let raw: RawKeymap = match toml::from_str(source) {
-        Ok(raw) => raw,
-        Err(e) => {
-            diags.push(toml_diagnostic(source, file, &e));
-            return None;
-        }
-    };
+    let (raw, problems) = super::deserialize_all::<RawKeymap>(source, file);
+    diags.extend(problems);
+    let raw = raw?;
     let mut layer = Layer {
         file: file.to_path_buf(),
         entries: Vec::new(),

@@ -132,6 +132,115 @@ pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
+/// Deserializes a whole file and reports *every* problem of it, not only the
+/// first: serde stops at the first unknown key or wrong type, so each one is
+/// reported, the offending entry (the innermost key, or array element, that
+/// holds the error's span) is taken out of the parsed document, and the rest
+/// is read again. Syntax errors are all reported by the parser's own
+/// recovery. `None` when what is left still cannot be read (the diagnostics
+/// then say why).
+pub(crate) fn deserialize_all<T: serde::de::DeserializeOwned>(
+    source: &str,
+    path: &Path,
+) -> (Option<T>, Vec<Diagnostic>) {
+    let (mut doc, syntax) = toml::de::DeTable::parse_recoverable(source);
+    if !syntax.is_empty() {
+        let diags = syntax
+            .iter()
+            .map(|e| toml_diagnostic(source, path, e))
+            .collect();
+        return (None, diags);
+    }
+    // serde meets the problems in its own order (keys sorted); they are
+    // listed in the file's.
+    let in_file_order = |mut found: Vec<(usize, Diagnostic)>| -> Vec<Diagnostic> {
+        found.sort_by_key(|(at, _)| *at);
+        found.into_iter().map(|(_, d)| d).collect()
+    };
+    let mut found = Vec::new();
+    // Each round removes one entry, so this ends; the bound is for safety.
+    for _ in 0..=source.len() {
+        match T::deserialize(toml::de::Deserializer::from(doc.clone())) {
+            Ok(value) => return (Some(value), in_file_order(found)),
+            Err(e) => {
+                let at = e.span().map_or(usize::MAX, |s| s.start);
+                found.push((at, toml_diagnostic(source, path, &e)));
+                let removed = e.span().is_some_and(|span| remove_at(doc.get_mut(), &span));
+                if !removed {
+                    return (None, in_file_order(found));
+                }
+            }
+        }
+    }
+    (None, in_file_order(found))
+}
+
+fn contains(outer: &std::ops::Range<usize>, inner: &std::ops::Range<usize>) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end
+}
+
+/// Where a value is written, all of it: the parser spans a table or an
+/// array of tables by its header alone.
+fn extent(value: &toml::Spanned<toml::de::DeValue<'_>>) -> std::ops::Range<usize> {
+    let mut r = value.span();
+    let mut widen = |o: std::ops::Range<usize>| {
+        r = r.start.min(o.start)..r.end.max(o.end);
+    };
+    match value.get_ref() {
+        toml::de::DeValue::Table(t) => {
+            for (k, v) in t.iter() {
+                widen(k.span());
+                widen(extent(v));
+            }
+        }
+        toml::de::DeValue::Array(items) => {
+            for v in items.iter() {
+                widen(extent(v));
+            }
+        }
+        _ => {}
+    }
+    r
+}
+
+/// Removes the innermost key or element of `table` whose extent holds `span`.
+fn remove_at(table: &mut toml::de::DeTable<'_>, span: &std::ops::Range<usize>) -> bool {
+    for (_, value) in table.iter_mut() {
+        if contains(&extent(value), span) && remove_in_value(value.get_mut(), span) {
+            return true;
+        }
+    }
+    let hit = table
+        .iter()
+        .find(|(k, v)| contains(&k.span(), span) || contains(&extent(v), span))
+        .map(|(k, _)| k.clone());
+    hit.is_some_and(|k| table.remove(&k).is_some())
+}
+
+fn remove_in_value(value: &mut toml::de::DeValue<'_>, span: &std::ops::Range<usize>) -> bool {
+    match value {
+        toml::de::DeValue::Table(t) => remove_at(t, span),
+        toml::de::DeValue::Array(items) => {
+            for item in items.iter_mut() {
+                if contains(&extent(item), span) && remove_in_value(item.get_mut(), span) {
+                    return true;
+                }
+            }
+            let Some(i) = items.iter().position(|v| contains(&extent(v), span)) else {
+                return false;
+            };
+            let old = std::mem::replace(items, toml::de::DeArray::new());
+            for (j, item) in old.iter().enumerate() {
+                if j != i {
+                    items.push(item.clone());
+                }
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Turns a TOML or serde error into a diagnostic with a useful hint.
 pub(crate) fn toml_diagnostic(source: &str, path: &Path, err: &toml::de::Error) -> Diagnostic {
     let message = err.message().trim().to_string();

@@ -13,7 +13,7 @@ use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Diagnostic, toml_diagnostic};
+use super::Diagnostic;
 
 pub const BUILTIN_NAMES: &[&str] = &["default", "light"];
 
@@ -116,17 +116,13 @@ struct Layer {
 }
 
 fn parse(file: &Path, source: &str, diags: &mut Vec<Diagnostic>) -> Option<Layer> {
-    match toml::from_str::<RawTheme>(source) {
-        Ok(raw) => Some(Layer {
-            file: file.to_path_buf(),
-            source: source.to_string(),
-            raw,
-        }),
-        Err(e) => {
-            diags.push(toml_diagnostic(source, file, &e));
-            None
-        }
-    }
+    let (raw, problems) = super::deserialize_all::<RawTheme>(source, file);
+    diags.extend(problems);
+    Some(Layer {
+        file: file.to_path_buf(),
+        source: source.to_string(),
+        raw: raw?,
+    })
 }
 
 /// The chain of built-in layers for `name`, base first.

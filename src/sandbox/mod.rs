@@ -7,6 +7,7 @@
 //! that is not on this machine: it must never create things in a real account.
 
 pub mod lines;
+pub mod sigv4;
 
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -56,8 +56,15 @@ impl Moto {
         let log =
             std::fs::File::create(std::env::temp_dir().join(format!("opsdeck-moto-{port}.log")))
                 .unwrap();
+        // moto's request recorder writes to ./moto_recording unless told
+        // otherwise: one file for every server of every test, so one test's
+        // recording held the requests of another. A fresh file each, as a
+        // port may serve an earlier run's moto too.
+        let recording = std::env::temp_dir().join(format!("opsdeck-moto-{port}.recording"));
+        let _ = std::fs::remove_file(&recording);
         let mut cmd = Command::new(moto_server());
         cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_RECORDER_FILEPATH", &recording)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
@@ -157,4 +164,265 @@ pub async fn seeded() -> (Moto, Vec<Deployment>) {
         opsdeck::sandbox::seed(d, &mut out).await.unwrap();
     }
     (moto, deployments)
+}
+
+// ---- test HTTP servers for what moto lacks ----------------------------------------
+
+/// One request a [`TestServer`] received, with the time it arrived.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub at: Instant,
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The fields of a query-protocol (EC2) form body.
+    pub fn form(&self, name: &str) -> Option<String> {
+        url::form_urlencoded::parse(&self.body)
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+/// What a [`TestServer`] answers.
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn new(status: u16, content_type: &str, body: impl Into<String>) -> Reply {
+        Reply {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.into(),
+        }
+    }
+
+    /// An awsJson error, as CloudWatch Logs sends one.
+    pub fn json_error(status: u16, kind: &str, message: &str) -> Reply {
+        let mut r = Reply::new(
+            status,
+            "application/x-amz-json-1.1",
+            serde_json::json!({ "__type": kind, "message": message }).to_string(),
+        );
+        r.headers.push(("x-amzn-errortype".into(), kind.into()));
+        r
+    }
+
+    /// An EC2 query-protocol error.
+    pub fn ec2_error(status: u16, code: &str, message: &str) -> Reply {
+        Reply::new(
+            status,
+            "text/xml;charset=UTF-8",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>test</RequestID></Response>"
+            ),
+        )
+    }
+}
+
+/// How a server's protocol words a refused signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// awsJson (CloudWatch Logs): `{"__type": …}`.
+    Json,
+    /// EC2 query: `<Response><Errors>…`, code `AuthFailure`.
+    Ec2,
+}
+
+type Handler = dyn Fn(&Received, usize) -> Reply + Send + Sync;
+
+/// A small HTTP/1.1 server on loopback that stands in for an AWS API moto
+/// does not have. Every request's SigV4 signature is checked with
+/// `opsdeck::sandbox::sigv4` against the sandbox credentials for
+/// `service` in `region`; a bad one is refused with a 403 as AWS does and
+/// never reaches the handler. The handler answers the accepted requests
+/// with documented responses; it gets the request's index among them.
+pub struct TestServer {
+    pub endpoint: String,
+    pub port: u16,
+    accepted: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    refused: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl TestServer {
+    pub fn start(
+        service: &'static str,
+        region: &'static str,
+        protocol: Protocol,
+        handler: impl Fn(&Received, usize) -> Reply + Send + Sync + 'static,
+    ) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let refused = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let handler: std::sync::Arc<Handler> = std::sync::Arc::new(handler);
+        let (acc, refs) = (accepted.clone(), refused.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { return };
+                let (acc, refs, handler) = (acc.clone(), refs.clone(), handler.clone());
+                std::thread::spawn(move || {
+                    serve_connection(conn, service, region, protocol, &acc, &refs, &*handler)
+                });
+            }
+        });
+        TestServer {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            port,
+            accepted,
+            refused,
+        }
+    }
+
+    /// The requests whose signature was good, in arrival order.
+    pub fn requests(&self) -> Vec<Received> {
+        self.accepted.lock().unwrap().clone()
+    }
+
+    /// Why each refused request was refused.
+    pub fn refused(&self) -> Vec<String> {
+        self.refused.lock().unwrap().clone()
+    }
+
+    /// Every request that arrived, good or bad.
+    pub fn total(&self) -> usize {
+        self.accepted.lock().unwrap().len() + self.refused.lock().unwrap().len()
+    }
+}
+
+fn serve_connection(
+    conn: TcpStream,
+    service: &str,
+    region: &str,
+    protocol: Protocol,
+    accepted: &std::sync::Mutex<Vec<Received>>,
+    refused: &std::sync::Mutex<Vec<String>>,
+    handler: &Handler,
+) {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::new(conn.try_clone().unwrap());
+    let mut conn = conn;
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return; // the client closed the connection
+        }
+        let at = Instant::now();
+        let mut parts = request_line.split_whitespace();
+        let method = parts.next().unwrap_or_default().to_string();
+        let target = parts.next().unwrap_or_default().to_string();
+        let mut headers = Vec::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((n, v)) = line.split_once(':') {
+                headers.push((n.trim().to_string(), v.trim().to_string()));
+            }
+        }
+        let length = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .map_or(0, |(_, v)| v.parse().unwrap());
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let received = Received {
+            at,
+            method,
+            target,
+            headers,
+            body,
+        };
+        let check = opsdeck::sandbox::sigv4::verify(
+            &opsdeck::sandbox::sigv4::Received {
+                method: &received.method,
+                target: &received.target,
+                headers: &received.headers,
+                body: &received.body,
+            },
+            service,
+            region,
+            std::time::SystemTime::now(),
+        );
+        let reply = match check {
+            Err(e) => {
+                refused.lock().unwrap().push(e.to_string());
+                match protocol {
+                    Protocol::Json => Reply::json_error(403, e.code(), &e.to_string()),
+                    Protocol::Ec2 => Reply::ec2_error(403, "AuthFailure", &e.to_string()),
+                }
+            }
+            Ok(_) => {
+                let n = {
+                    let mut a = accepted.lock().unwrap();
+                    a.push(received.clone());
+                    a.len() - 1
+                };
+                handler(&received, n)
+            }
+        };
+        let mut head = format!("HTTP/1.1 {} X\r\n", reply.status);
+        for (n, v) in &reply.headers {
+            head.push_str(&format!("{n}: {v}\r\n"));
+        }
+        head.push_str(&format!(
+            "x-amzn-requestid: test\r\ncontent-length: {}\r\n\r\n",
+            reply.body.len()
+        ));
+        if conn.write_all(head.as_bytes()).is_err()
+            || conn.write_all(reply.body.as_bytes()).is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// A port that accepts connections and never answers: a hung endpoint, not
+/// a refused one. Holds every connection until dropped.
+pub struct Silent {
+    pub endpoint: String,
+    pub connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    _listener: std::sync::Arc<TcpListener>,
+}
+
+impl Silent {
+    pub fn start() -> Silent {
+        let listener = std::sync::Arc::new(TcpListener::bind("127.0.0.1:0").unwrap());
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (l, n) = (listener.clone(), connections.clone());
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for conn in l.incoming() {
+                let Ok(conn) = conn else { return };
+                n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(conn);
+            }
+        });
+        Silent {
+            endpoint,
+            connections,
+            _listener: listener,
+        }
+    }
 }
