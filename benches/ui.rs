@@ -242,11 +242,50 @@ fn fleet_frame(c: &mut Criterion) {
     });
 }
 
+/// The Jobs panel holding 1 000 jobs (earlier runs' jobs from the audit log).
+fn jobs_frame(c: &mut Criterion) {
+    let mut state = loaded_state();
+    let entries = (0..1000)
+        .map(|i| opsdeck::jobs::audit::Entry {
+            time: format!("2026-12-01T{:02}:{:02}:00Z", (i / 60) % 24, i % 60),
+            job: format!("{i:016x}"),
+            deployment: if i % 3 == 0 { "prod" } else { "dev" }.into(),
+            account: Some("123456789012".into()),
+            arn: Some("arn:aws:sts::123456789012:assumed-role/OnCall/alice".into()),
+            region: Some("us-east-1".into()),
+            action: "queue_purge".into(),
+            target: format!("queue dev-queue-{i:04}"),
+            parameters: serde_json::json!({ "queues": [format!("dev-queue-{i:04}")] }),
+            result: if i % 10 == 0 { "failed" } else { "ok" }.into(),
+            message: "purged".into(),
+            duration_ms: Some(120),
+            source: "console".into(),
+        })
+        .collect();
+    state.job_history(entries);
+    state.update(
+        Msg::Action(Action::PanelJobs),
+        Instant::now(),
+        &Hitmap::default(),
+    );
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    c.bench_function("frame_jobs_1000_jobs_200x50", |b| {
+        b.iter(|| {
+            terminal
+                .draw(|f| {
+                    ui::draw(f, &state, Clock::now());
+                })
+                .unwrap();
+        })
+    });
+}
+
 criterion_group!(
     benches,
     first_frame,
     panel_frames,
     filter_keystroke,
-    fleet_frame
+    fleet_frame,
+    jobs_frame
 );
 criterion_main!(benches);
