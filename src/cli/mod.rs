@@ -17,7 +17,7 @@ use crate::runtime::Runtime;
 #[derive(Debug, Parser)]
 #[command(
     name = "opsdeck",
-    version,
+    version = env!("OPSDECK_VERSION"),
     about = "A terminal operations console for AWS deployments"
 )]
 pub struct Cli {
