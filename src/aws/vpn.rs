@@ -37,8 +37,11 @@ impl VpnClients {
     }
 
     /// Loads the deployment's SDK config (profile, region, endpoint) and builds the clients.
-    pub async fn connect(deployment: &Deployment) -> Result<Self, Problem> {
-        let config = session::load(deployment).await?;
+    pub async fn connect(
+        deployment: &Deployment,
+        patience: session::Patience,
+    ) -> Result<Self, Problem> {
+        let config = session::load_with(deployment, patience).await?;
         Ok(VpnClients::new(&config, session::context(deployment)))
     }
 }

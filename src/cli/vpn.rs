@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use color_eyre::eyre::{Result, bail, eyre};
 
+use crate::aws::session::Patience;
 use crate::aws::vpn::{self as aws_vpn, VpnClients};
 use crate::config::{Deployment, Loaded};
 use crate::pki::{
@@ -239,13 +240,15 @@ impl From<Reason> for RevocationReason {
 
 /// Runs one `vpn` subcommand; `yes` is a global `--yes`, if the caller has
 /// one. `loaded` and `deployment` (the global `--deployment`) are for the
-/// subcommands that talk to AWS, which run on `runtime`.
+/// subcommands that talk to AWS, which run on `runtime` and give up on an
+/// endpoint as `patience` says.
 pub fn run(
     cmd: &VpnCommand,
     yes: bool,
     loaded: &Loaded,
     deployment: Option<&str>,
     runtime: &tokio::runtime::Runtime,
+    patience: Patience,
 ) -> Result<ExitCode> {
     let yes = yes || confirm_flag(cmd);
     match cmd {
@@ -266,7 +269,7 @@ pub fn run(
                 certificate_arn: certificate_arn.as_deref(),
                 crl: *crl,
             };
-            publish(runtime, d, &dir, &what, yes)
+            publish(runtime, patience, d, &dir, &what, yes)
         }
         VpnCommand::Config {
             cert,
@@ -276,7 +279,7 @@ pub fn run(
             ..
         } => {
             let d = aws_deployment(loaded, deployment)?;
-            client_config(runtime, d, cert, key, out, *split_tunnel)
+            client_config(runtime, patience, d, cert, key, out, *split_tunnel)
         }
         VpnCommand::Init {
             pki,
@@ -846,6 +849,7 @@ struct PublishWhat<'a> {
 
 fn publish(
     runtime: &tokio::runtime::Runtime,
+    patience: Patience,
     d: &Deployment,
     dir: &Path,
     what: &PublishWhat<'_>,
@@ -909,7 +913,7 @@ fn publish(
     };
 
     runtime.block_on(async {
-        let c = VpnClients::connect(d).await.map_err(problem)?;
+        let c = VpnClients::connect(d, patience).await.map_err(problem)?;
         let state = match endpoint {
             Some(id) => Some(aws_vpn::endpoint_state(&c, id).await.map_err(problem)?),
             None => None,
@@ -999,6 +1003,7 @@ fn print_state(s: &aws_vpn::VpnEndpointState) {
 
 fn client_config(
     runtime: &tokio::runtime::Runtime,
+    patience: Patience,
     d: &Deployment,
     cert: &Path,
     key: &Path,
@@ -1016,7 +1021,7 @@ fn client_config(
     let key_pem =
         std::fs::read_to_string(key).map_err(|e| eyre!("could not read {}: {e}", key.display()))?;
     let text = runtime.block_on(async {
-        let c = VpnClients::connect(d).await.map_err(problem)?;
+        let c = VpnClients::connect(d, patience).await.map_err(problem)?;
         if split_tunnel {
             let state = aws_vpn::endpoint_state(&c, endpoint)
                 .await
