@@ -33,11 +33,13 @@ fn main() {
                 git(&["symbolic-ref", "-q", "HEAD"]),
             ) {
                 let common = PathBuf::from(common);
-                println!("cargo:rerun-if-changed={}", common.join(head_ref).display());
-                println!(
-                    "cargo:rerun-if-changed={}",
-                    common.join("packed-refs").display()
-                );
+                // A path that does not exist would make cargo rerun this
+                // script on every build; a ref lives in one of the two.
+                for path in [common.join(head_ref), common.join("packed-refs")] {
+                    if path.exists() {
+                        println!("cargo:rerun-if-changed={}", path.display());
+                    }
+                }
             }
             // No "modified" mark: the script does not rerun on every source
             // edit, so such a mark would go stale and mislead.
