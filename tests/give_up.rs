@@ -147,7 +147,8 @@ fn give_up_after_must_be_a_duration() {
     let config = write_config(dir.path(), refused_port());
     for bad in ["soon", "0s", "-5s"] {
         let out = opsdeck(&config)
-            .args(["--give-up-after", bad, "logs", "tail"])
+            .arg(format!("--give-up-after={bad}"))
+            .args(["logs", "tail"])
             .output()
             .unwrap();
         assert!(!out.status.success(), "{bad} accepted");

@@ -37,7 +37,12 @@ impl VpnClients {
     }
 
     /// Loads the deployment's SDK config (profile, region, endpoint) and builds the clients.
-    pub async fn connect(
+    pub async fn connect(deployment: &Deployment) -> Result<Self, Problem> {
+        Self::connect_with(deployment, session::Patience::Retry).await
+    }
+
+    /// [`VpnClients::connect`], with timeouts fitted to how long the caller waits.
+    pub async fn connect_with(
         deployment: &Deployment,
         patience: session::Patience,
     ) -> Result<Self, Problem> {

@@ -154,12 +154,14 @@ pub fn read_profiles(path: &Path, runtime: &tokio::runtime::Runtime) -> Result<V
             &files,
             None,
         ))
-        .map_err(|e| match e {
-            // The parse error names the file and line; the wrapper does not.
-            aws_config::profile::ProfileFileLoadError::ParseError(p, ..) => {
-                eyre!("{}", p.to_string().replace("\n ", ""))
+        .map_err(|e| {
+            // The error itself says only "could not parse profile file"; its
+            // source names the file and the line.
+            let cause = std::error::Error::source(&e).map(|s| s.to_string().replace("\n ", ""));
+            match cause {
+                Some(c) => eyre!("{e}: {c}"),
+                None => eyre!("{e}"),
             }
-            other => eyre!("{other}"),
         })?;
     let mut names: Vec<&str> = set.profiles().collect();
     names.sort_unstable();
@@ -336,7 +338,7 @@ pub fn render(profiles: &[AwsProfile], source: &Path) -> String {
         source.display()
     );
     t.push_str(
-        "# One [[deployment]] per AWS profile. Check the file with\n\
+        "# One deployment per AWS profile. Check the file with\n\
          # `opsdeck --check-config`; every key is described in config/example.toml\n\
          # of the opsdeck repository.\n",
     );

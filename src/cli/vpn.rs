@@ -913,7 +913,7 @@ fn publish(
     };
 
     runtime.block_on(async {
-        let c = VpnClients::connect(d, patience).await.map_err(problem)?;
+        let c = VpnClients::connect_with(d, patience).await.map_err(problem)?;
         let state = match endpoint {
             Some(id) => Some(aws_vpn::endpoint_state(&c, id).await.map_err(problem)?),
             None => None,
@@ -1021,7 +1021,7 @@ fn client_config(
     let key_pem =
         std::fs::read_to_string(key).map_err(|e| eyre!("could not read {}: {e}", key.display()))?;
     let text = runtime.block_on(async {
-        let c = VpnClients::connect(d, patience).await.map_err(problem)?;
+        let c = VpnClients::connect_with(d, patience).await.map_err(problem)?;
         if split_tunnel {
             let state = aws_vpn::endpoint_state(&c, endpoint)
                 .await
