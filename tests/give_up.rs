@@ -3,6 +3,8 @@
 //! on this machine: a port that refuses connections, and a listener that
 //! accepts them and never answers (a black-holed VPC endpoint, a hung proxy).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;

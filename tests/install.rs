@@ -2,6 +2,8 @@
 //! against AWS shared-config files of every common shape, and the shell
 //! completions and man page. All run the real binary in a scratch home.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -58,10 +60,18 @@ fn block<'a>(config: &'a str, name: &str) -> &'a str {
     &rest[..rest.find("[[deployment]]").unwrap_or(rest.len())]
 }
 
+/// A fixture, the deployments expected from it, the protected ones among
+/// them, and lines expected somewhere in the config.
+type Case = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
 #[test]
 fn init_writes_one_deployment_per_profile_that_passes_check_config() {
-    // (fixture, deployments expected, protected ones, lines expected somewhere)
-    let cases: &[(&str, &[&str], &[&str], &[&str])] = &[
+    let cases: &[Case] = &[
         (
             "sso_sessions.ini",
             &["azul-dev", "azul-prod"],
