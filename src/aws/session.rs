@@ -14,6 +14,43 @@ use crate::model::Problem;
 /// Loading a profile may run SSO or credential_process; never wait forever.
 pub const LOAD_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// How long a one-shot command waits for an endpoint that does not answer,
+/// unless told otherwise (`--give-up-after`).
+pub const GIVE_UP_AFTER: Duration = Duration::from_secs(30);
+
+/// How a caller treats an endpoint that does not answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Patience {
+    /// The console and `--follow`: every call is bounded by the timeouts
+    /// below, and the caller retries with backoff for as long as it runs.
+    Retry,
+    /// A one-shot command: a person or a script waits on it, so once the
+    /// endpoint has not answered for this long, it gives up. No single call,
+    /// config load included, may outlast it.
+    GiveUpAfter(Duration),
+}
+
+impl Patience {
+    /// Connect, attempt, operation and config-load timeouts.
+    fn timeouts(self) -> (Duration, Duration, Duration, Duration) {
+        let (connect, attempt, operation, load) = (
+            Duration::from_secs(3),
+            Duration::from_secs(20),
+            Duration::from_secs(60),
+            LOAD_TIMEOUT,
+        );
+        match self {
+            Patience::Retry => (connect, attempt, operation, load),
+            Patience::GiveUpAfter(limit) => (
+                connect.min(limit),
+                attempt.min(limit),
+                operation.min(limit),
+                load.min(limit),
+            ),
+        }
+    }
+}
+
 /// The access key the sandbox uses; moto accepts any, real AWS none.
 pub const SANDBOX_ACCESS_KEY: &str = "opsdeck-sandbox";
 
@@ -23,14 +60,20 @@ pub const SANDBOX_SECRET_KEY: &str = "opsdeck-sandbox-secret";
 
 /// Builds the shared SDK config of a deployment. Runs off the UI task.
 pub async fn load(deployment: &Deployment) -> Result<SdkConfig, Problem> {
+    load_with(deployment, Patience::Retry).await
+}
+
+/// [`load`], with the timeouts fitted to how long the caller waits.
+pub async fn load_with(deployment: &Deployment, patience: Patience) -> Result<SdkConfig, Problem> {
     let ctx = context(deployment);
+    let (connect, attempt, operation, load_timeout) = patience.timeouts();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(3))
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(3))
-                .operation_attempt_timeout(Duration::from_secs(20))
-                .operation_timeout(Duration::from_secs(60))
+                .connect_timeout(connect)
+                .operation_attempt_timeout(attempt)
+                .operation_timeout(operation)
                 .build(),
         );
     if let Some(profile) = &deployment.profile {
@@ -77,7 +120,7 @@ pub async fn load(deployment: &Deployment) -> Result<SdkConfig, Problem> {
             "opsdeck-sandbox",
         ));
     }
-    let config = tokio::time::timeout(LOAD_TIMEOUT, loader.load())
+    let config = tokio::time::timeout(load_timeout, loader.load())
         .await
         .map_err(|_| ctx.problem_from_text("loading the AWS config", "timed out"))?;
     if config.region().is_none() {
@@ -133,7 +176,14 @@ impl Clients {
     }
 
     pub async fn connect(deployment: &Deployment) -> Result<Self, Problem> {
-        let config = load(deployment).await?;
+        Self::connect_with(deployment, Patience::Retry).await
+    }
+
+    pub async fn connect_with(
+        deployment: &Deployment,
+        patience: Patience,
+    ) -> Result<Self, Problem> {
+        let config = load_with(deployment, patience).await?;
         Ok(Clients::new(&config, context(deployment)))
     }
 }

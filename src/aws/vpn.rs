@@ -38,7 +38,15 @@ impl VpnClients {
 
     /// Loads the deployment's SDK config (profile, region, endpoint) and builds the clients.
     pub async fn connect(deployment: &Deployment) -> Result<Self, Problem> {
-        let config = session::load(deployment).await?;
+        Self::connect_with(deployment, session::Patience::Retry).await
+    }
+
+    /// [`VpnClients::connect`], with timeouts fitted to how long the caller waits.
+    pub async fn connect_with(
+        deployment: &Deployment,
+        patience: session::Patience,
+    ) -> Result<Self, Problem> {
+        let config = session::load_with(deployment, patience).await?;
         Ok(VpnClients::new(&config, session::context(deployment)))
     }
 }

@@ -9,6 +9,7 @@ use color_eyre::eyre::{Result, bail, eyre};
 use tokio::sync::mpsc;
 
 use crate::aws::Clients;
+use crate::aws::session::Patience;
 use crate::aws::tail::{self, TailEvent, TailSpec, TailStatus, TailUpdate};
 use crate::config::{Config, Deployment};
 use crate::logs::parse_range;
@@ -50,22 +51,48 @@ pub enum Format {
 /// Most groups one tail merges (as the console).
 pub const MAX_GROUPS: usize = 10;
 
-pub async fn run(cmd: &LogsCommand, config: &Config, deployment: Option<&str>) -> Result<ExitCode> {
+/// `give_up`: without `--follow`, how long the endpoint may stay silent
+/// before the command exits with the reason.
+pub async fn run(
+    cmd: &LogsCommand,
+    config: &Config,
+    deployment: Option<&str>,
+    give_up: Duration,
+) -> Result<ExitCode> {
     let LogsCommand::Tail(args) = cmd;
     let d = pick_deployment(config, deployment)?;
     let now = jiff::Timestamp::now();
     let tz = jiff::tz::TimeZone::system();
     let range = parse_range(&args.since, args.until.as_deref(), now, &tz).map_err(|e| eyre!(e))?;
-    let clients = Clients::connect(d).await.map_err(|p| eyre!("{p}"))?;
-    let groups = if args.groups.is_empty() {
-        let selector = d.resources.log_groups.as_ref();
-        let found = crate::aws::logs::log_groups(&clients, selector)
-            .await
-            .map_err(|p| eyre!("{p}"))?;
-        found.into_iter().map(|g| g.name).collect()
+    let patience = if args.follow {
+        Patience::Retry
     } else {
-        args.groups.clone()
+        Patience::GiveUpAfter(give_up)
     };
+    let setup = async {
+        let clients = Clients::connect_with(d, patience).await?;
+        let groups = if args.groups.is_empty() {
+            let selector = d.resources.log_groups.as_ref();
+            let found = crate::aws::logs::log_groups(&clients, selector).await?;
+            found.into_iter().map(|g| g.name).collect()
+        } else {
+            args.groups.clone()
+        };
+        Ok::<_, crate::model::Problem>((clients, groups))
+    };
+    // Loading the config and listing the groups each have the limit as their
+    // timeout; together they must not take longer either.
+    let setup =
+        match patience {
+            Patience::Retry => setup.await,
+            Patience::GiveUpAfter(limit) => tokio::time::timeout(limit, setup)
+                .await
+                .unwrap_or_else(|_| {
+                    let ctx = crate::aws::session::context(d);
+                    Err(ctx.problem_from_text("listing the log groups", "timed out"))
+                }),
+        };
+    let (clients, groups) = setup.map_err(|p| eyre!("{p}"))?;
     if groups.is_empty() {
         bail!(
             "deployment `{}` has no log groups: name some, or configure resources.log_groups",
@@ -87,7 +114,14 @@ pub async fn run(cmd: &LogsCommand, config: &Config, deployment: Option<&str>) -
     };
     let (tx, mut rx) = mpsc::channel(64);
     let budget = clients.logs_budget.clone();
-    let tail = tokio::spawn(async move { tail::run(&clients, spec, budget, tx).await });
+    let tail = tokio::spawn(async move {
+        match patience {
+            Patience::Retry => tail::run(&clients, spec, budget, tx).await,
+            Patience::GiveUpAfter(limit) => {
+                tail::poll_with(&clients, spec, budget, tx, Some(limit)).await;
+            }
+        }
+    });
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut code = ExitCode::SUCCESS;

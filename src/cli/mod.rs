@@ -10,6 +10,8 @@ use color_eyre::eyre::{Result, WrapErr, bail};
 pub mod audit;
 pub mod fleet;
 pub mod jobs;
+pub mod completions;
+pub mod config_init;
 pub mod logs;
 pub mod queues;
 pub mod vpn;
@@ -21,7 +23,7 @@ use crate::runtime::Runtime;
 #[derive(Debug, Parser)]
 #[command(
     name = "opsdeck",
-    version,
+    version = env!("OPSDECK_VERSION"),
     about = "A terminal operations console for AWS deployments"
 )]
 pub struct Cli {
@@ -49,6 +51,18 @@ pub struct Cli {
     /// Print every action name with its keys and what it does.
     #[arg(long)]
     pub list_actions: bool,
+
+    /// One-shot commands give up on an endpoint that has not answered for
+    /// this long (e.g. 30s, 2m); --follow and the console keep retrying.
+    #[arg(
+        long,
+        global = true,
+        env = "OPSDECK_GIVE_UP_AFTER",
+        value_name = "DURATION",
+        default_value = "30s",
+        value_parser = parse_give_up
+    )]
+    pub give_up_after: std::time::Duration,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -79,6 +93,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script (e.g. `opsdeck completions bash > /etc/bash_completion.d/opsdeck`).
+    Completions {
+        #[arg(value_enum)]
+        shell: completions::CompletionShell,
+    },
+    /// Print the man page (roff), e.g. `opsdeck man > ~/.local/share/man/man1/opsdeck.1`.
+    Man,
+    /// opsdeck's own config file.
+    #[command(subcommand)]
+    Config(config_init::ConfigCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,6 +190,7 @@ fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
     if cli.check_config {
         return check_config(&cli);
     }
+    let patience = crate::aws::session::Patience::GiveUpAfter(cli.give_up_after);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .worker_threads(2)
@@ -174,7 +199,14 @@ fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         Some(Command::Sandbox(cmd)) => runtime.block_on(sandbox(&cli, cmd)),
         Some(Command::Vpn(cmd)) => {
             let loaded = load(&cli);
-            vpn::run(cmd, false, &loaded, cli.deployment.as_deref(), &runtime)
+            vpn::run(
+                cmd,
+                false,
+                &loaded,
+                cli.deployment.as_deref(),
+                &runtime,
+                patience,
+            )
         }
         Some(Command::Fleet(args)) => {
             let loaded = load(&cli);
@@ -188,7 +220,24 @@ fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         }
         Some(Command::Logs(cmd)) => {
             let loaded = load_or_bail(&cli)?;
-            runtime.block_on(logs::run(cmd, &loaded.config, cli.deployment.as_deref()))
+            runtime.block_on(logs::run(
+                cmd,
+                &loaded.config,
+                cli.deployment.as_deref(),
+                cli.give_up_after,
+            ))
+        }
+        Some(Command::Completions { shell }) => {
+            completions::completions(*shell, &mut std::io::stdout().lock())
+        }
+        Some(Command::Man) => completions::man(&mut std::io::stdout().lock()),
+        Some(Command::Config(config_init::ConfigCommand::Init(args))) => {
+            // Where the config would be read from, except that it need not exist yet.
+            let env = std::env::var_os("OPSDECK_CONFIG")
+                .map(PathBuf::from)
+                .filter(|p| !p.as_os_str().is_empty());
+            let target = cli.config.clone().or(env);
+            config_init::run(args, target.as_deref(), &runtime)
         }
         Some(Command::Queues(cmd)) => {
             let loaded = load_or_bail(&cli)?;
@@ -326,4 +375,15 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
         .try_init()
         .ok()?;
     Some(guard)
+}
+
+/// `--give-up-after`: a duration such as `30s` or `2m` (jiff's friendly format).
+fn parse_give_up(s: &str) -> Result<std::time::Duration, String> {
+    let d: jiff::SignedDuration = s
+        .parse()
+        .map_err(|e| format!("`{s}` is not a duration such as 30s or 2m ({e})"))?;
+    std::time::Duration::try_from(d)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("`{s}` must be longer than zero"))
 }

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use color_eyre::eyre::{Result, bail, eyre};
 
+use crate::aws::session::Patience;
 use crate::aws::vpn::{self as aws_vpn, VpnClients};
 use crate::config::{Deployment, Loaded};
 use crate::pki::{
@@ -243,13 +244,15 @@ impl From<Reason> for RevocationReason {
 
 /// Runs one `vpn` subcommand; `yes` is a global `--yes`, if the caller has
 /// one. `loaded` and `deployment` (the global `--deployment`) are for the
-/// subcommands that talk to AWS, which run on `runtime`.
+/// subcommands that talk to AWS, which run on `runtime` and give up on an
+/// endpoint as `patience` says.
 pub fn run(
     cmd: &VpnCommand,
     yes: bool,
     loaded: &Loaded,
     deployment: Option<&str>,
     runtime: &tokio::runtime::Runtime,
+    patience: Patience,
 ) -> Result<ExitCode> {
     let yes = yes || confirm_flag(cmd);
     match cmd {
@@ -275,7 +278,7 @@ pub fn run(
                 yes,
                 confirm: confirm_name.clone(),
             };
-            publish(runtime, d, &dir, &what, &confirmation)
+            publish(runtime, patience, d, &dir, &what, &confirmation)
         }
         VpnCommand::Config {
             cert,
@@ -285,7 +288,7 @@ pub fn run(
             ..
         } => {
             let d = aws_deployment(loaded, deployment)?;
-            client_config(runtime, d, cert, key, out, *split_tunnel)
+            client_config(runtime, patience, d, cert, key, out, *split_tunnel)
         }
         VpnCommand::Init {
             pki,
@@ -821,9 +824,6 @@ fn problem(p: crate::model::Problem) -> color_eyre::eyre::Report {
     eyre!("{}", p.message)
 }
 
-/// Like [`confirm`], but on a protected deployment with a terminal the
-/// person types the deployment's name (even with `--yes`). Without a
-/// terminal `--yes` is the only way through, as everywhere.
 struct PublishWhat<'a> {
     server: Option<&'a str>,
     certificate_arn: Option<&'a str>,
@@ -834,6 +834,7 @@ struct PublishWhat<'a> {
 /// through the one safety path, with the same plan as the VPN panel's `P`.
 fn publish(
     runtime: &tokio::runtime::Runtime,
+    patience: Patience,
     d: &Deployment,
     dir: &Path,
     what: &PublishWhat<'_>,
@@ -882,7 +883,7 @@ fn publish(
         super::jobs::ask(plan, confirmation)?;
     }
     runtime.block_on(async {
-        let c = crate::aws::Clients::connect(d).await.map_err(problem)?;
+        let c = crate::aws::Clients::connect_with(d, patience).await.map_err(problem)?;
         let mut code = ExitCode::SUCCESS;
         for plan in &plans {
             let outcome = super::jobs::run(plan, Some(c.clone())).await;
@@ -898,6 +899,7 @@ fn publish(
 
 fn client_config(
     runtime: &tokio::runtime::Runtime,
+    patience: Patience,
     d: &Deployment,
     cert: &Path,
     key: &Path,
@@ -915,7 +917,7 @@ fn client_config(
     let key_pem =
         std::fs::read_to_string(key).map_err(|e| eyre!("could not read {}: {e}", key.display()))?;
     let text = runtime.block_on(async {
-        let c = VpnClients::connect(d).await.map_err(problem)?;
+        let c = VpnClients::connect_with(d, patience).await.map_err(problem)?;
         if split_tunnel {
             let state = aws_vpn::endpoint_state(&c, endpoint)
                 .await

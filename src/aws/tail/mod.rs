@@ -16,7 +16,7 @@ mod host_prefix;
 pub mod live;
 mod poll;
 
-pub use poll::poll;
+pub use poll::{poll, poll_with};
 
 use std::num::NonZeroU32;
 use std::sync::Arc;

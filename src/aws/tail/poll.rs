@@ -48,6 +48,20 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Runs a tail until its range ends, a fatal problem, or `updates` closes.
 pub async fn poll(c: &Clients, spec: TailSpec, budget: Budget, updates: mpsc::Sender<TailUpdate>) {
+    poll_with(c, spec, budget, updates, None).await;
+}
+
+/// [`poll`], giving up once the endpoint has not answered for `give_up`:
+/// a one-shot read that somebody waits on must end, while a follow tail
+/// retries for as long as it runs. Throttling is an answer, so it does not
+/// count against the limit.
+pub async fn poll_with(
+    c: &Clients,
+    spec: TailSpec,
+    budget: Budget,
+    updates: mpsc::Sender<TailUpdate>,
+    give_up: Option<Duration>,
+) {
     let mut cursors: Vec<Cursor> = spec
         .groups
         .iter()
@@ -70,6 +84,7 @@ pub async fn poll(c: &Clients, spec: TailSpec, budget: Budget, updates: mpsc::Se
     let mut arrival = 0u64;
     let mut backoff = Duration::from_secs(1);
     let mut status = TailStatus::Polling;
+    let mut last_answer = tokio::time::Instant::now();
     let send = |u: TailUpdate| {
         let updates = updates.clone();
         async move { updates.send(u).await.is_ok() }
@@ -87,7 +102,8 @@ pub async fn poll(c: &Clients, spec: TailSpec, budget: Budget, updates: mpsc::Se
             if cur.token.is_none() {
                 cur.chain_started = asked_at;
             }
-            let result = c
+            let operation = format!("FilterLogEvents on {}", cur.name);
+            let request = c
                 .logs
                 .filter_log_events()
                 .log_group_name(&cur.name)
@@ -96,14 +112,34 @@ pub async fn poll(c: &Clients, spec: TailSpec, budget: Budget, updates: mpsc::Se
                 .set_filter_pattern(spec.filter.clone())
                 .set_next_token(cur.token.clone())
                 .limit(10_000)
-                .send()
-                .await;
+                .send();
+            // The SDK's own timeouts bound one call; this bounds the wait
+            // since the last answer, which is what the person waiting sees.
+            let result = match give_up {
+                None => Ok(request.await),
+                Some(limit) => {
+                    tokio::time::timeout(limit.saturating_sub(last_answer.elapsed()), request).await
+                }
+            };
             let page = match result {
-                Ok(page) => page,
-                Err(e) => {
-                    let p = c
-                        .ctx
-                        .problem(&format!("FilterLogEvents on {}", cur.name), &e);
+                Ok(Ok(page)) => page,
+                Err(_elapsed) => {
+                    let p = c.ctx.problem_from_text(&operation, "timed out");
+                    send(TailUpdate::Ended(Some(gave_up(p, give_up)))).await;
+                    return;
+                }
+                Ok(Err(e)) => {
+                    let p = c.ctx.problem(&operation, &e);
+                    if p.kind == ProblemKind::Throttled {
+                        last_answer = tokio::time::Instant::now();
+                    }
+                    if p.kind == ProblemKind::Unreachable
+                        && let Some(limit) = give_up
+                        && last_answer.elapsed() + backoff >= limit
+                    {
+                        send(TailUpdate::Ended(Some(gave_up(p, give_up)))).await;
+                        return;
+                    }
                     let vanished = p.kind == ProblemKind::NotFound && cur.found;
                     match p.kind {
                         ProblemKind::Throttled
@@ -148,6 +184,7 @@ pub async fn poll(c: &Clients, spec: TailSpec, budget: Budget, updates: mpsc::Se
                 }
             };
             backoff = Duration::from_secs(1);
+            last_answer = tokio::time::Instant::now();
             cur.found = true;
             if status != TailStatus::Polling && status != TailStatus::CaughtUp {
                 status = TailStatus::Polling;
@@ -242,4 +279,21 @@ pub async fn poll(c: &Clients, spec: TailSpec, budget: Budget, updates: mpsc::Se
             tokio::time::sleep_until(next).await;
         }
     }
+}
+
+/// The problem that ended a one-shot tail, saying that it gave up and when.
+fn gave_up(p: Problem, limit: Option<Duration>) -> Problem {
+    let limit = limit.unwrap_or_default();
+    let after = if limit.subsec_millis() == 0 {
+        format!("{} s", limit.as_secs())
+    } else {
+        format!("{:.1} s", limit.as_secs_f64())
+    };
+    Problem::new(
+        p.kind,
+        format!(
+            "{}; gave up after {after} without an answer (--give-up-after)",
+            p.message
+        ),
+    )
 }
