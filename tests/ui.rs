@@ -203,6 +203,9 @@ fn functions(env: &str) -> Vec<FunctionRow> {
         timeout_s: Some(timeout),
         last_modified: ago(86_400 * 3),
         concurrency,
+        arn: None,
+        // As opsdeck leaves a function it disabled: enable restores "no reservation".
+        remembered: (concurrency == Concurrency::Disabled).then_some(Concurrency::Unreserved),
     };
     vec![
         row("api", 512, 30, Concurrency::Unreserved),

@@ -39,6 +39,16 @@ impl State {
             in_panel(PanelId::Vpn, "select a certificate or request there")?;
             Ok(s.vpn.selected_row())
         };
+        let function = || -> Result<&crate::model::FunctionRow, String> {
+            in_panel(PanelId::Functions, "select a function there")?;
+            s.functions
+                .selected_row()
+                .ok_or_else(|| "select a function first".to_string())
+        };
+        let all_functions = || -> Result<Vec<&crate::model::FunctionRow>, String> {
+            in_panel(PanelId::Functions, "every function it lists")?;
+            Ok(s.functions.rows.iter().collect())
+        };
         let dir = pki_dir(d);
         Some(match action {
             Action::QueuePurge => queue().and_then(|q| {
@@ -56,6 +66,20 @@ impl State {
                     _ => None,
                 };
                 jobs::queues::redrive(d, dlq, to)
+            }),
+            Action::LambdaDisable => {
+                function().and_then(|f| jobs::lambdas::disable(d, &[f], false))
+            }
+            Action::LambdaEnable => function().and_then(|f| jobs::lambdas::enable(d, &[f], false)),
+            Action::LambdaDisableAll => {
+                all_functions().and_then(|all| jobs::lambdas::disable(d, &all, true))
+            }
+            Action::LambdaEnableAll => {
+                all_functions().and_then(|all| jobs::lambdas::enable(d, &all, true))
+            }
+            Action::LambdaInvoke => function().and_then(|f| {
+                let payload = self.last_payload(&d.name, &f.name);
+                jobs::lambdas::invoke(d, f, &payload, jobs::lambdas::InvokeKind::RequestResponse)
             }),
             Action::VpnSign => vpn_row().and_then(|row| match row {
                 Some(VpnRow::Pending(p)) => jobs::vpn::sign(d, &dir, p),
@@ -81,6 +105,15 @@ impl State {
             Action::VpnPublish => vpn_row().and_then(|_| jobs::vpn::publish_crl_plan(d, &dir)),
             _ => return None,
         })
+    }
+
+    /// The payload last sent to a function in this run, else `{}`.
+    fn last_payload(&self, deployment: &str, function: &str) -> String {
+        self.jobs
+            .payloads
+            .get(&(deployment.to_string(), function.to_string()))
+            .cloned()
+            .unwrap_or_else(|| "{}".into())
     }
 
     /// When this run purged each queue of a deployment.
