@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod confirm;
+pub mod invoke;
 pub mod jobs;
 pub mod list;
 pub mod logs;

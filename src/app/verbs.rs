@@ -77,10 +77,6 @@ impl State {
             Action::LambdaEnableAll => {
                 all_functions().and_then(|all| jobs::lambdas::enable(d, &all, true))
             }
-            Action::LambdaInvoke => function().and_then(|f| {
-                let payload = self.last_payload(&d.name, &f.name);
-                jobs::lambdas::invoke(d, f, &payload, jobs::lambdas::InvokeKind::RequestResponse)
-            }),
             Action::VpnSign => vpn_row().and_then(|row| match row {
                 Some(VpnRow::Pending(p)) => jobs::vpn::sign(d, &dir, p),
                 _ => Err("select a pending request to sign".into()),
@@ -105,6 +101,26 @@ impl State {
             Action::VpnPublish => vpn_row().and_then(|_| jobs::vpn::publish_crl_plan(d, &dir)),
             _ => return None,
         })
+    }
+
+    /// The invoke popup for the selected function: the payload comes first,
+    /// its plan when it is sent.
+    pub(super) fn invoke_popup(&self) -> Result<super::invoke::InvokePopup, String> {
+        let s = self
+            .session
+            .as_ref()
+            .ok_or_else(|| "open a deployment first".to_string())?;
+        if s.focus != PanelId::Functions {
+            return Err(
+                "`lambda_invoke` works on the Functions panel: select a function there".into(),
+            );
+        }
+        let f = s
+            .functions
+            .selected_row()
+            .ok_or_else(|| "select a function first".to_string())?;
+        let payload = self.last_payload(&s.deployment.name, &f.name);
+        Ok(super::invoke::InvokePopup::new(f.clone(), payload))
     }
 
     /// The payload last sent to a function in this run, else `{}`.
