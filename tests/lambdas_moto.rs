@@ -40,7 +40,14 @@ fn post(moto: &Moto, path: &str) {
     assert!(out.status.success(), "{out:?}");
 }
 
+/// moto's recorder writes one file in the working directory, shared by
+/// every moto of this test binary: one test records at a time, from empty.
+static RECORDER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn recording(moto: &Moto, on: bool) {
+    if on {
+        post(moto, "/moto-api/recorder/reset-recording");
+    }
     post(
         moto,
         if on {
@@ -179,7 +186,13 @@ async fn tag(c: &Clients, name: &str) -> Option<String> {
 async fn run(plan: &Plan, c: &Clients, audit: &AuditLog) -> (Outcome, Vec<JobUpdate>) {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let ctx = Ctx::new(tx, Default::default());
-    let outcome = jobs::run(plan, audit, Source::Cli, None, Some(c.clone()), ctx).await;
+    // The caller is known, so the job asks STS nothing (replayed clients
+    // answer only the Lambda calls).
+    let who = opsdeck::model::Identity {
+        account: "123456789012".into(),
+        arn: "arn:aws:sts::123456789012:assumed-role/OnCall/alice".into(),
+    };
+    let outcome = jobs::run(plan, audit, Source::Cli, Some(who), Some(c.clone()), ctx).await;
     let mut updates = Vec::new();
     while let Ok(u) = rx.try_recv() {
         updates.push(u);
@@ -333,6 +346,7 @@ async fn disable_all_then_enable_all_over_a_mix_restores_each_and_leaves_the_one
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_sends_no_mutating_request_and_a_dry_run_still_works() {
+    let _recorder = RECORDER.lock().await;
     let (moto, deployments) = common::seeded().await;
     let tmp = tempfile::tempdir().unwrap();
     let config = config_file(tmp.path(), &moto, true);
@@ -422,6 +436,7 @@ async fn read_only_sends_no_mutating_request_and_a_dry_run_still_works() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_protected_deployment_needs_the_name_before_any_call() {
+    let _recorder = RECORDER.lock().await;
     let (moto, deployments) = common::seeded().await;
     let tmp = tempfile::tempdir().unwrap();
     let config = config_file(tmp.path(), &moto, false);
@@ -485,6 +500,7 @@ async fn a_protected_deployment_needs_the_name_before_any_call() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invoke_round_trips_a_payload_and_refuses_one_that_is_not_json() {
+    let _recorder = RECORDER.lock().await;
     let (moto, _deployments) = common::seeded().await;
     let tmp = tempfile::tempdir().unwrap();
     let config = config_file(tmp.path(), &moto, false);

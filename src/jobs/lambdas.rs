@@ -205,7 +205,14 @@ pub fn disable(d: &Deployment, rows: &[&FunctionRow], all: bool) -> Result<Plan,
         target: if all {
             format!("{} functions", change.len())
         } else {
-            format!("function {}", change[0].name)
+            format!(
+                "function {}",
+                change
+                    .iter()
+                    .map(|r| r.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         },
         parameters: json!({ "functions": change.iter().map(|r| &r.name).collect::<Vec<_>>() }),
         title: if all {
@@ -276,32 +283,36 @@ pub fn enable(d: &Deployment, rows: &[&FunctionRow], all: bool) -> Result<Plan, 
             tagged,
         )
     } else {
-        let Some(r) = rows.first() else {
+        if rows.is_empty() {
             return Err("select a function to enable".into());
-        };
-        if r.concurrency != Concurrency::Disabled {
-            return Err(format!(
-                "{} is not disabled ({}); nothing to enable",
-                r.name,
-                describe(r.concurrency)
-            ));
         }
-        let line = match r.remembered {
-            Some(c) => format!(
-                "Restore the reserved concurrency of {}: disabled (0) → {}, and remove its {REMEMBER_TAG} tag.",
-                r.name,
-                describe(c)
-            ),
-            None => format!(
-                "{} has no {REMEMBER_TAG} tag: it was at 0 before opsdeck disabled anything. Enabling it removes the reservation, so it draws from the account's unreserved pool.",
-                r.name
-            ),
-        };
+        let mut lines = Vec::new();
+        for r in rows {
+            if r.concurrency != Concurrency::Disabled {
+                return Err(format!(
+                    "{} is not disabled ({}); nothing to enable",
+                    r.name,
+                    describe(r.concurrency)
+                ));
+            }
+            lines.push(match r.remembered {
+                Some(c) => format!(
+                    "Restore the reserved concurrency of {}: disabled (0) → {}, and remove its {REMEMBER_TAG} tag.",
+                    r.name,
+                    describe(c)
+                ),
+                None => format!(
+                    "{} has no {REMEMBER_TAG} tag: it was at 0 before opsdeck disabled anything. Enabling it removes the reservation, so it draws from the account's unreserved pool.",
+                    r.name
+                ),
+            });
+        }
+        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
         (
             "Enable function".to_string(),
-            format!("function {}", r.name),
-            vec![line],
-            vec![*r],
+            format!("function {}", names.join(", ")),
+            lines,
+            rows.to_vec(),
         )
     };
     lines.push("The tag is read again when the job runs; it decides.".into());
