@@ -1801,6 +1801,7 @@ fn disable_all_on_prod_lists_what_changes_and_wants_the_name() {
     insta::assert_snapshot!(screen);
     h.keys("y");
     assert!(started(&h).is_empty(), "y alone does not confirm on prod");
+    h.key(KeyCode::Backspace);
     h.keys("prod");
     h.key(KeyCode::Enter);
     let jobs = started(&h);

@@ -35,7 +35,8 @@ fn invoke(frame: &mut Frame, state: &State, p: &crate::app::invoke::InvokePopup)
     let t = &state.theme;
     let text = p.input.text();
     let rows = text.split('\n').count().clamp(3, 16) as u16;
-    let area = centered(frame.area(), 72, rows + 6);
+    // Two lines for why the payload is wrong, which may wrap.
+    let area = centered(frame.area(), 72, rows + 7);
     frame.render_widget(Clear, area);
     let block = widgets::block(
         state,
@@ -105,7 +106,7 @@ fn invoke(frame: &mut Frame, state: &State, p: &crate::app::invoke::InvokePopup)
         "ctrl-s sends · tab changes the type · esc cancels",
         t.style(Slot::Muted),
     ));
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
 /// The one confirm dialog: what will happen, and how to say yes.
