@@ -1,6 +1,7 @@
 //! What each mutating action would do from where the user is: the plan of
 //! the selected row, in the focused panel. Every mutating action of the
-//! action table has its arm here (a test walks them all).
+//! action table has its arm here (a test walks them all), except
+//! `lambda_invoke`, whose payload popup comes first and builds the plan.
 
 use std::time::SystemTime;
 
