@@ -73,6 +73,8 @@ fn loaded_state() -> State {
                         memory_mb: Some(512),
                         timeout_s: Some(30),
                         last_modified: wall,
+                        arn: None,
+                        remembered: None,
                         concurrency: Concurrency::Reserved(5),
                     })
                     .collect(),

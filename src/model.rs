@@ -99,6 +99,10 @@ pub struct FunctionRow {
     pub timeout_s: Option<i32>,
     pub last_modified: Option<SystemTime>,
     pub concurrency: Concurrency,
+    pub arn: Option<String>,
+    /// What an enable restores, from the function's own tag (read for
+    /// disabled functions only): `Unreserved` or `Reserved(n)`.
+    pub remembered: Option<Concurrency>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -58,6 +58,11 @@ actions! {
     QueuePurgeAll => "queue_purge_all", Confirmed, "Purge every queue of the deployment";
     QueuePeek => "queue_peek", Change, "Peek at the selected queue's messages (raises their receive counts)";
     QueueRedrive => "queue_redrive", Confirmed, "Move the selected dead-letter queue's messages back to their source";
+    LambdaDisable => "lambda_disable", Confirmed, "Disable the selected function (reserved concurrency 0; its setting is remembered)";
+    LambdaEnable => "lambda_enable", Confirmed, "Enable the selected function as it was before it was disabled";
+    LambdaDisableAll => "lambda_disable_all", Confirmed, "Disable every function of the deployment (the emergency switch)";
+    LambdaEnableAll => "lambda_enable_all", Confirmed, "Enable every function opsdeck disabled, each as it was";
+    LambdaInvoke => "lambda_invoke", Change, "Invoke the selected function (confirmed on protected deployments; a dry run is a read)";
     VpnSign => "vpn_sign", Confirmed, "Sign the selected pending certificate request";
     VpnRevoke => "vpn_revoke", Confirmed, "Revoke the selected certificate";
     VpnCrl => "vpn_crl", Confirmed, "Regenerate the certificate revocation list";

@@ -160,6 +160,8 @@ pub struct Jobs {
     /// When this run purged a queue, by (deployment, queue): SQS allows one
     /// purge a minute, and the dialog says when the next may go.
     pub purged: HashMap<(String, String), SystemTime>,
+    /// The payload this run last sent to a function, by (deployment, function).
+    pub payloads: HashMap<(String, String), String>,
 }
 
 impl Default for Jobs {
@@ -172,6 +174,7 @@ impl Default for Jobs {
             },
             next_id: 1,
             purged: HashMap::new(),
+            payloads: HashMap::new(),
         }
     }
 }
@@ -199,6 +202,9 @@ fn panel_of_op(op: &Op) -> PanelId {
     match op {
         Op::Pki { .. } | Op::PublishCrl { .. } | Op::ImportServerCert { .. } => PanelId::Vpn,
         Op::Purge { .. } | Op::Peek { .. } | Op::Redrive { .. } => PanelId::Queues,
+        Op::LambdaDisable { .. } | Op::LambdaEnable { .. } | Op::LambdaInvoke { .. } => {
+            PanelId::Functions
+        }
     }
 }
 
@@ -234,6 +240,15 @@ impl State {
         }
         let id = self.jobs.next_id;
         self.jobs.next_id += 1;
+        if let Op::LambdaInvoke {
+            function, payload, ..
+        } = &plan.op
+        {
+            self.jobs.payloads.insert(
+                (plan.deployment.name.clone(), function.name.clone()),
+                payload.clone(),
+            );
+        }
         let who = self
             .session
             .as_ref()
@@ -332,7 +347,7 @@ impl State {
                         .insert((deployment.clone(), q.clone()), *at);
                 }
             }
-            Some(Detail::Peek { .. }) if self.overlay.is_none() => {
+            Some(Detail::Peek { .. } | Detail::Invoke(_)) if self.overlay.is_none() => {
                 self.overlay = Some(Overlay::Job {
                     key: format!("#{}", e.id),
                     scroll: 0,

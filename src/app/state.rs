@@ -90,6 +90,8 @@ pub enum Overlay {
         scroll: usize,
     },
     Confirm(Box<super::confirm::ConfirmDialog>),
+    /// The payload and type of an invoke, before its plan.
+    Invoke(Box<super::invoke::InvokePopup>),
     /// A job's output (and, for a peek, the messages it saw).
     Job {
         key: String,

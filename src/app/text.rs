@@ -15,6 +15,8 @@ pub struct TextField {
     cursor: usize,
     /// The text is the pre-filled value, not yet touched.
     fresh: bool,
+    /// Enter starts a new line; ctrl-s submits (an invoke's payload).
+    multiline: bool,
 }
 
 /// What a key did to the field.
@@ -44,6 +46,16 @@ impl TextField {
             cursor: text.len(),
             fresh: !text.is_empty(),
             text,
+            multiline: false,
+        }
+    }
+
+    /// A multi-line field holding `value` (pre-filled: the first character
+    /// typed replaces it). Enter is a new line; ctrl-s submits.
+    pub fn multiline(value: impl Into<String>) -> Self {
+        TextField {
+            multiline: true,
+            ..TextField::prefilled(value)
         }
     }
 
@@ -54,6 +66,7 @@ impl TextField {
             cursor: text.len(),
             fresh: false,
             text,
+            multiline: false,
         }
     }
 
@@ -82,6 +95,15 @@ impl TextField {
         let alt = key.modifiers.contains(KeyModifiers::ALT);
         match key.code {
             KeyCode::Esc => Edit::Cancel,
+            KeyCode::Char('s') if ctrl && self.multiline => Edit::Submit,
+            KeyCode::Enter if self.multiline => {
+                if self.fresh {
+                    self.fresh = false;
+                }
+                self.text.insert(self.cursor, '\n');
+                self.cursor += 1;
+                Edit::Changed
+            }
             KeyCode::Enter => Edit::Submit,
             KeyCode::Char('u') if ctrl => {
                 self.text.replace_range(..self.cursor, "");
@@ -192,6 +214,18 @@ mod tests {
         let mut f = TextField::prefilled("15m");
         press(&mut f, KeyCode::Backspace);
         assert_eq!(f.text(), "");
+    }
+
+    #[test]
+    fn a_multiline_field_takes_enter_as_a_new_line_and_submits_on_ctrl_s() {
+        let mut f = TextField::multiline("{}");
+        typed(&mut f, "{");
+        assert_eq!(press(&mut f, KeyCode::Enter), Edit::Changed);
+        typed(&mut f, "}");
+        assert_eq!(f.text(), "{\n}");
+        let ctrl_s = KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert_eq!(f.key(ctrl_s), Edit::Submit);
+        assert_eq!(TextField::new().key(ctrl_s), Edit::Ignored);
     }
 
     #[test]

@@ -130,6 +130,9 @@ impl State {
         if let Some(Overlay::Confirm(_)) = self.overlay {
             return self.confirm_key(key, now, out);
         }
+        if let Some(Overlay::Invoke(_)) = self.overlay {
+            return self.invoke_key(key, now, out);
+        }
         let prompting = self.screen == Screen::Console
             && self.session.as_ref().is_some_and(|s| {
                 s.focus == PanelId::Logs && s.logs.as_ref().is_some_and(|l| l.prompt.is_some())
@@ -257,7 +260,7 @@ impl State {
                 ) => {
                     *scroll = scrolled(*scroll, a, self.list_height);
                 }
-                (Overlay::Palette { .. } | Overlay::Confirm(_), _) => {}
+                (Overlay::Palette { .. } | Overlay::Confirm(_) | Overlay::Invoke(_), _) => {}
             }
             return;
         }
@@ -397,6 +400,14 @@ impl State {
             && s.logs.is_some()
             && log_action(s, action, height, &mut self.next_tail_id, out)
         {
+            return;
+        }
+        if action == Action::LambdaInvoke {
+            // The payload comes first; its plan (and effect) when it is sent.
+            match self.invoke_popup() {
+                Ok(p) => self.overlay = Some(Overlay::Invoke(Box::new(p))),
+                Err(why) => self.warn(why),
+            }
             return;
         }
         if action.is_mutating() {

@@ -1,6 +1,7 @@
 //! What each mutating action would do from where the user is: the plan of
 //! the selected row, in the focused panel. Every mutating action of the
-//! action table has its arm here (a test walks them all).
+//! action table has its arm here (a test walks them all), except
+//! `lambda_invoke`, whose payload popup comes first and builds the plan.
 
 use std::time::SystemTime;
 
@@ -39,6 +40,16 @@ impl State {
             in_panel(PanelId::Vpn, "select a certificate or request there")?;
             Ok(s.vpn.selected_row())
         };
+        let function = || -> Result<&crate::model::FunctionRow, String> {
+            in_panel(PanelId::Functions, "select a function there")?;
+            s.functions
+                .selected_row()
+                .ok_or_else(|| "select a function first".to_string())
+        };
+        let all_functions = || -> Result<Vec<&crate::model::FunctionRow>, String> {
+            in_panel(PanelId::Functions, "every function it lists")?;
+            Ok(s.functions.rows.iter().collect())
+        };
         let dir = pki_dir(d);
         Some(match action {
             Action::QueuePurge => queue().and_then(|q| {
@@ -57,6 +68,16 @@ impl State {
                 };
                 jobs::queues::redrive(d, dlq, to)
             }),
+            Action::LambdaDisable => {
+                function().and_then(|f| jobs::lambdas::disable(d, &[f], false))
+            }
+            Action::LambdaEnable => function().and_then(|f| jobs::lambdas::enable(d, &[f], false)),
+            Action::LambdaDisableAll => {
+                all_functions().and_then(|all| jobs::lambdas::disable(d, &all, true))
+            }
+            Action::LambdaEnableAll => {
+                all_functions().and_then(|all| jobs::lambdas::enable(d, &all, true))
+            }
             Action::VpnSign => vpn_row().and_then(|row| match row {
                 Some(VpnRow::Pending(p)) => jobs::vpn::sign(d, &dir, p),
                 _ => Err("select a pending request to sign".into()),
@@ -81,6 +102,35 @@ impl State {
             Action::VpnPublish => vpn_row().and_then(|_| jobs::vpn::publish_crl_plan(d, &dir)),
             _ => return None,
         })
+    }
+
+    /// The invoke popup for the selected function: the payload comes first,
+    /// its plan when it is sent.
+    pub(super) fn invoke_popup(&self) -> Result<super::invoke::InvokePopup, String> {
+        let s = self
+            .session
+            .as_ref()
+            .ok_or_else(|| "open a deployment first".to_string())?;
+        if s.focus != PanelId::Functions {
+            return Err(
+                "`lambda_invoke` works on the Functions panel: select a function there".into(),
+            );
+        }
+        let f = s
+            .functions
+            .selected_row()
+            .ok_or_else(|| "select a function first".to_string())?;
+        let payload = self.last_payload(&s.deployment.name, &f.name);
+        Ok(super::invoke::InvokePopup::new(f.clone(), payload))
+    }
+
+    /// The payload last sent to a function in this run, else `{}`.
+    fn last_payload(&self, deployment: &str, function: &str) -> String {
+        self.jobs
+            .payloads
+            .get(&(deployment.to_string(), function.to_string()))
+            .cloned()
+            .unwrap_or_else(|| "{}".into())
     }
 
     /// When this run purged each queue of a deployment.

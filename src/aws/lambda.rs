@@ -1,4 +1,5 @@
-//! Lambda: the deployment's functions with their reserved concurrency.
+//! Lambda: the deployment's functions with their reserved concurrency, and
+//! for a disabled one the setting an enable would restore (its tag).
 
 use futures::{StreamExt, TryStreamExt, stream};
 
@@ -8,6 +9,43 @@ use crate::model::{Concurrency, FunctionRow, Problem};
 
 /// Concurrent GetFunctionConcurrency calls: well under Lambda's 15 rps control-plane limit.
 const PARALLEL: usize = 4;
+
+/// Lambda's control plane allows about this many requests/s per account;
+/// every Lambda call of a deployment draws from one budget of this size.
+pub const CONTROL_RPS: u32 = 15;
+
+/// The tag on a function disabled by opsdeck: what enabling restores,
+/// `none` (no reservation) or a number. On the function itself, so another
+/// run, a teammate's opsdeck or the CLI restores it the same way.
+pub const REMEMBER_TAG: &str = "opsdeck:reserved-concurrency";
+
+/// The tag's value for a setting, and back.
+pub fn remember_value(c: Concurrency) -> String {
+    match c {
+        Concurrency::Unreserved => "none".into(),
+        Concurrency::Reserved(n) => n.to_string(),
+        Concurrency::Disabled => "0".into(),
+    }
+}
+
+pub fn remembered_from(value: &str) -> Option<Concurrency> {
+    match value.trim() {
+        "none" => Some(Concurrency::Unreserved),
+        n => match n.parse::<i32>().ok()? {
+            0 => None,
+            n if n > 0 => Some(Concurrency::Reserved(n)),
+            _ => None,
+        },
+    }
+}
+
+pub fn concurrency_of(reserved: Option<i32>) -> Concurrency {
+    match reserved {
+        None => Concurrency::Unreserved,
+        Some(0) => Concurrency::Disabled,
+        Some(n) => Concurrency::Reserved(n),
+    }
+}
 
 pub async fn functions(
     c: &Clients,
@@ -23,9 +61,11 @@ pub async fn functions_paced(
     selector: Option<&Selector>,
     budget: Option<&super::tail::Budget>,
 ) -> Result<Vec<FunctionRow>, Problem> {
+    // The fleet's per-account budget where given, else the deployment's own.
     let pace = || async {
-        if let Some(b) = budget {
-            b.until_ready().await;
+        match budget {
+            Some(b) => b.until_ready().await,
+            None => c.lambda_budget.until_ready().await,
         }
     };
     let mut listed = Vec::new();
@@ -46,6 +86,7 @@ pub async fn functions_paced(
     stream::iter(listed)
         .map(|f| async move {
             let name = f.function_name().unwrap_or_default().to_string();
+            let arn = f.function_arn().map(str::to_string);
             pace().await;
             let reserved = c
                 .lambda
@@ -55,16 +96,31 @@ pub async fn functions_paced(
                 .await
                 .map_err(|e| c.ctx.problem("GetFunctionConcurrency", &e))?
                 .reserved_concurrent_executions();
+            let concurrency = concurrency_of(reserved);
+            // Only a disabled function has a setting to restore.
+            let remembered = match (&arn, concurrency) {
+                (Some(arn), Concurrency::Disabled) => {
+                    pace().await;
+                    c.lambda
+                        .list_tags()
+                        .resource(arn)
+                        .send()
+                        .await
+                        .map_err(|e| c.ctx.problem("ListTags", &e))?
+                        .tags()
+                        .and_then(|t| t.get(REMEMBER_TAG))
+                        .and_then(|v| remembered_from(v))
+                }
+                _ => None,
+            };
             Ok(FunctionRow {
                 runtime: f.runtime().map(|r| r.as_str().to_string()),
                 memory_mb: f.memory_size(),
                 timeout_s: f.timeout(),
                 last_modified: f.last_modified().and_then(parse_lambda_time),
-                concurrency: match reserved {
-                    None => Concurrency::Unreserved,
-                    Some(0) => Concurrency::Disabled,
-                    Some(n) => Concurrency::Reserved(n),
-                },
+                concurrency,
+                arn,
+                remembered,
                 name,
             })
         })

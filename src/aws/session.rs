@@ -156,6 +156,8 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     /// FilterLogEvents requests/s shared by every tail of this deployment.
     pub logs_budget: super::tail::Budget,
+    /// Lambda control-plane requests/s shared by every job of this deployment.
+    pub lambda_budget: super::tail::Budget,
     /// For the clients built only when needed (ACM, EC2 for the VPN).
     pub config: SdkConfig,
 }
@@ -171,6 +173,7 @@ impl Clients {
             opensearch: aws_sdk_opensearch::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
             logs_budget: super::tail::budget(super::tail::FILTER_TPS),
+            lambda_budget: super::tail::budget(super::lambda::CONTROL_RPS),
             config: config.clone(),
         }
     }

@@ -8,10 +8,11 @@ use clap::{Parser, Subcommand};
 use color_eyre::eyre::{Result, WrapErr, bail};
 
 pub mod audit;
-pub mod fleet;
-pub mod jobs;
 pub mod completions;
 pub mod config_init;
+pub mod fleet;
+pub mod jobs;
+pub mod lambdas;
 pub mod logs;
 pub mod queues;
 pub mod vpn;
@@ -84,6 +85,9 @@ pub enum Command {
     /// A deployment's SQS queues: list, purge, peek, redrive.
     #[command(subcommand)]
     Queues(queues::QueuesCommand),
+    /// A deployment's Lambda functions: list, disable, enable, invoke.
+    #[command(subcommand)]
+    Lambdas(lambdas::LambdasCommand),
     /// The audit log: every confirmed change, when it started and how it ended.
     Audit {
         /// Only entries since then: 1d, 2h, 2026-11-20, RFC 3339.
@@ -242,6 +246,10 @@ fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         Some(Command::Queues(cmd)) => {
             let loaded = load_or_bail(&cli)?;
             runtime.block_on(queues::run(cmd, &loaded.config, cli.deployment.as_deref()))
+        }
+        Some(Command::Lambdas(cmd)) => {
+            let loaded = load_or_bail(&cli)?;
+            runtime.block_on(lambdas::run(cmd, &loaded.config, cli.deployment.as_deref()))
         }
         Some(Command::Audit { since, json }) => audit::run(since.as_deref(), *json),
         None => {

@@ -883,7 +883,9 @@ fn publish(
         super::jobs::ask(plan, confirmation)?;
     }
     runtime.block_on(async {
-        let c = crate::aws::Clients::connect_with(d, patience).await.map_err(problem)?;
+        let c = crate::aws::Clients::connect_with(d, patience)
+            .await
+            .map_err(problem)?;
         let mut code = ExitCode::SUCCESS;
         for plan in &plans {
             let outcome = super::jobs::run(plan, Some(c.clone())).await;

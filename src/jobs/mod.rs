@@ -19,6 +19,7 @@
 //! `Op` arm and run function here, and its CLI line.
 
 pub mod audit;
+pub mod lambdas;
 pub mod queues;
 pub mod runner;
 pub mod vpn;
@@ -113,6 +114,22 @@ pub enum Op {
         /// `None`: back to each message's source queue (the native move task only).
         to: Option<QueueRef>,
     },
+    /// Reserved concurrency 0, the previous setting saved as a tag first.
+    LambdaDisable {
+        functions: Vec<lambdas::FunctionRef>,
+    },
+    /// Restore what the tag remembers, and remove the tag.
+    LambdaEnable {
+        functions: Vec<lambdas::FunctionRef>,
+        /// A disabled function without the tag loses its reservation
+        /// (enabling one by name); else it stays disabled (enable-all).
+        unreserve_untagged: bool,
+    },
+    LambdaInvoke {
+        function: lambdas::FunctionRef,
+        payload: String,
+        kind: lambdas::InvokeKind,
+    },
 }
 
 impl Op {
@@ -125,6 +142,15 @@ impl Op {
     pub fn cancellable(&self) -> Result<(), &'static str> {
         match self {
             Op::Redrive { .. } => Ok(()),
+            Op::LambdaDisable { functions } | Op::LambdaEnable { functions, .. }
+                if functions.len() > 1 =>
+            {
+                Ok(())
+            }
+            Op::LambdaDisable { .. } | Op::LambdaEnable { .. } => Err(
+                "one function's switch is a few requests that belong together; it cannot be stopped",
+            ),
+            Op::LambdaInvoke { .. } => Err("an invoke is one request; once sent, it runs"),
             Op::Purge { queues } if queues.len() > 1 => Ok(()),
             Op::Purge { .. } => Err("a purge is one request to SQS; it cannot be stopped"),
             Op::Peek { .. } => Err("a peek is one receive; it cannot be stopped"),
@@ -153,6 +179,8 @@ pub enum Detail {
     },
     /// Queues purged, with when each may be purged again (SQS: once a minute).
     Purged(Vec<(String, SystemTime)>),
+    /// What an invoke returned.
+    Invoke(Box<lambdas::Invoked>),
 }
 
 /// How a job ended.
@@ -343,6 +371,25 @@ async fn run_op(plan: &Plan, c: Option<&Clients>, ctx: &Ctx) -> Outcome {
         },
         Op::Redrive { dlq, to } => match aws() {
             Ok(c) => queues::run_redrive(c, dlq, to.as_ref(), ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::LambdaDisable { functions } => match aws() {
+            Ok(c) => lambdas::run_switch(c, functions, None, ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::LambdaEnable {
+            functions,
+            unreserve_untagged,
+        } => match aws() {
+            Ok(c) => lambdas::run_switch(c, functions, Some(*unreserve_untagged), ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::LambdaInvoke {
+            function,
+            payload,
+            kind,
+        } => match aws() {
+            Ok(c) => lambdas::run_invoke(c, function, payload, *kind, ctx).await,
             Err(e) => Outcome::failed(e),
         },
     }

@@ -14,7 +14,9 @@ use crate::app::jobs::JobRow;
 use crate::app::list::Row;
 use crate::app::state::{State, Tone};
 use crate::config::theme::{Slot, Theme};
+use crate::jobs::lambdas::Invoked;
 use crate::jobs::{Detail, Outcome};
+use crate::logs::line::classify;
 use crate::model::PeekedMessage;
 
 fn status_slot(r: &JobRow) -> Slot {
@@ -171,6 +173,10 @@ pub fn output(frame: &mut Frame, state: &State, key: &str, scroll: usize, clock:
             lines.push(Line::raw(""));
             peek_lines(&mut lines, t, queue, messages);
         }
+        if let Some(Detail::Invoke(i)) = o.detail() {
+            lines.push(Line::raw(""));
+            invoke_lines(&mut lines, t, i);
+        }
     }
     if !r.output.is_empty() {
         lines.push(Line::raw(""));
@@ -247,6 +253,52 @@ fn peek_lines<'a>(lines: &mut Vec<Line<'a>>, t: &Theme, queue: &str, messages: &
             body.lines()
                 .map(|l| Line::styled(format!("  {l}"), t.style(Slot::Text))),
         );
+    }
+}
+
+/// What an invoke returned: status, version, error, payload, and the log
+/// tail coloured as the Logs panel colours it.
+fn invoke_lines(lines: &mut Vec<Line<'_>>, t: &Theme, i: &Invoked) {
+    let mut head = vec![
+        Span::styled(
+            format!("{} · {} · ", i.function, i.kind),
+            t.style(Slot::Header),
+        ),
+        Span::styled(format!("status {}", i.status), t.style(Slot::Text)),
+    ];
+    if let Some(v) = &i.executed_version {
+        head.push(Span::styled(format!(" · version {v}"), t.style(Slot::Text)));
+    }
+    lines.push(Line::from(head));
+    if let Some(e) = &i.function_error {
+        lines.push(Line::styled(
+            format!("FunctionError: {e}"),
+            t.style(Slot::Error),
+        ));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("response payload", t.style(Slot::Header)));
+    if i.payload.is_empty() {
+        lines.push(Line::styled("  (empty)", t.style(Slot::Muted)));
+    }
+    lines.extend(
+        i.payload
+            .lines()
+            .map(|l| Line::styled(format!("  {l}"), t.style(Slot::Text))),
+    );
+    if !i.log_tail.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            "log tail (the last 4 KB)",
+            t.style(Slot::Header),
+        ));
+        for l in &i.log_tail {
+            let (kind, level) = classify(l);
+            lines.push(Line::styled(
+                format!("  {l}"),
+                super::logs::message_style(t, kind, level),
+            ));
+        }
     }
 }
 

@@ -337,7 +337,8 @@ fn expand_tabs(text: &str) -> String {
     out
 }
 
-fn message_style(t: &Theme, kind: Kind, level: Level) -> Style {
+/// The Logs panel's colour of a line; the invoke result's log tail uses it too.
+pub fn message_style(t: &Theme, kind: Kind, level: Level) -> Style {
     if kind.is_lambda() {
         return t.style(Slot::Muted);
     }

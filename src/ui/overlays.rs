@@ -24,9 +24,89 @@ pub fn draw(frame: &mut Frame, state: &State) {
         }
         Some(Overlay::Problems { scroll }) => problems(frame, state, *scroll),
         Some(Overlay::Confirm(c)) => confirm(frame, state, c),
+        Some(Overlay::Invoke(p)) => invoke(frame, state, p),
         // Drawn by `super::jobs`.
         Some(Overlay::Job { .. }) => {}
     }
+}
+
+/// The invoke popup: the payload, whether it is JSON, and the type.
+fn invoke(frame: &mut Frame, state: &State, p: &crate::app::invoke::InvokePopup) {
+    let t = &state.theme;
+    let text = p.input.text();
+    let rows = text.split('\n').count().clamp(3, 16) as u16;
+    // Two lines for why the payload is wrong, which may wrap.
+    let area = centered(frame.area(), 72, rows + 7);
+    frame.render_widget(Clear, area);
+    let block = widgets::block(
+        state,
+        Line::styled(
+            format!(" Invoke {} ", p.function.name),
+            t.style(Slot::Title),
+        ),
+        true,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut kinds = vec![Span::styled("type ", t.style(Slot::Muted))];
+    for k in crate::jobs::lambdas::InvokeKind::ALL {
+        let slot = if k == p.kind {
+            Slot::Selection
+        } else {
+            Slot::Muted
+        };
+        kinds.push(Span::styled(format!(" {k} "), t.style(slot)));
+    }
+    let mut lines = vec![Line::from(kinds), Line::raw("")];
+    // The cursor's line and column, to draw it where it is.
+    let before = &text[..text
+        .char_indices()
+        .nth(p.input.cursor_chars())
+        .map_or(text.len(), |(i, _)| i)];
+    let (cursor_row, cursor_col) = (
+        before.matches('\n').count(),
+        before.rsplit('\n').next().map_or(0, |l| l.chars().count()),
+    );
+    let style = if p.input.is_fresh() {
+        t.style(Slot::Selection)
+    } else {
+        t.style(Slot::Text)
+    };
+    let skip = (cursor_row + 1).saturating_sub(usize::from(rows));
+    for (i, l) in text
+        .split('\n')
+        .enumerate()
+        .skip(skip)
+        .take(usize::from(rows))
+    {
+        if i != cursor_row {
+            lines.push(Line::styled(format!("  {l}"), style));
+            continue;
+        }
+        let (head, tail) = l.split_at(l.char_indices().nth(cursor_col).map_or(l.len(), |(i, _)| i));
+        let mut tail = tail.chars();
+        let under = tail.next().map_or(" ".to_string(), String::from);
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {head}"), style),
+            Span::styled(under, t.style(Slot::Selection)),
+            Span::styled(tail.collect::<String>(), style),
+        ]));
+    }
+    while lines.len() < usize::from(rows) + 2 {
+        lines.push(Line::raw(""));
+    }
+    lines.push(match &p.problem {
+        Some(why) => Line::styled(why.clone(), t.style(Slot::Error)),
+        None => Line::styled(
+            format!("valid JSON · {} bytes", text.len()),
+            t.style(Slot::Success),
+        ),
+    });
+    lines.push(Line::styled(
+        "ctrl-s sends · tab changes the type · esc cancels",
+        t.style(Slot::Muted),
+    ));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
 /// The one confirm dialog: what will happen, and how to say yes.
