@@ -2171,10 +2171,10 @@ region = "eu-west-1"
         assert!(!screen.contains("Slow response"), "{screen}");
         assert!(screen.contains("ERROR+ only"), "{screen}");
 
-        // d, the row, D: the Queues panel on the dead-letter queue.
+        // d, the row, Q: the Queues panel on the dead-letter queue.
         h.keys("d");
         assert_eq!(h.state.screen, Screen::Picker);
-        h.keys("D");
+        h.keys("Q");
         let s = h.state.session.as_ref().unwrap();
         assert_eq!(s.focus, PanelId::Queues);
         assert_eq!(s.queues.filter, "prod-notifications-dlq");

@@ -66,8 +66,12 @@ mod tests {
     fn name_prefixes_come_next_then_the_rest_in_table_order() {
         // panel_log_groups and panel_logs precede log_filter in the table.
         let log = names("log");
-        assert_eq!(log[..2], ["log_filter", "log_since"], "{log:?}");
-        let rest = &log[2..];
+        assert_eq!(
+            log[..3],
+            ["log_filter", "log_since", "log_level"],
+            "{log:?}"
+        );
+        let rest = &log[3..];
         assert!(rest.contains(&"panel_log_groups"), "{log:?}");
         let table: Vec<&str> = Action::ALL
             .iter()
