@@ -559,6 +559,10 @@ async fn cli_peek_prints_json_and_redrive_moves_back_to_the_source() {
     let tmp = tempfile::tempdir().unwrap();
     let config = config_file(tmp.path(), &moto, false);
     let audit = tmp.path().join("audit.jsonl");
+    // Three messages waiting in dev's dead-letter queue.
+    let d = common::deployment(&deployments, "dev");
+    let (c, rows) = queues(&d).await;
+    fill(&c, &row(&rows, "dev-notifications-dlq").url, 3).await;
     let out = opsdeck(
         &config,
         &audit,

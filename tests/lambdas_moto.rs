@@ -284,10 +284,19 @@ async fn disable_then_enable_in_two_processes_restores_7_and_no_reservation() {
 async fn disable_all_then_enable_all_over_a_mix_restores_each_and_leaves_the_one_that_was_at_0() {
     let (_moto, deployments) = common::seeded().await;
     let d = common::deployment(&deployments, "dev");
+    let (c, _) = functions(&d).await;
+    // The mix: api and notifier unreserved, indexer 10, reindexer already at 0
+    // (dev's sandbox leaves it enabled, so switch it off here, with no tag).
+    c.lambda
+        .put_function_concurrency()
+        .function_name("dev-reindexer")
+        .reserved_concurrent_executions(0)
+        .send()
+        .await
+        .unwrap();
     let (c, rows) = functions(&d).await;
     let tmp = tempfile::tempdir().unwrap();
     let audit = AuditLog::at(tmp.path().join("audit.jsonl"));
-    // The sandbox: api and notifier unreserved, indexer 10, reindexer already at 0.
     let all: Vec<&FunctionRow> = rows.iter().collect();
     let plan = lambdas::disable(&d, &all, true).unwrap();
     assert_eq!(plan.action, "lambda_disable_all");

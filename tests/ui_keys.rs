@@ -231,7 +231,7 @@ fn help_columns_never_overlap_at_any_width() {
     insta::assert_snapshot!("help_vpn_narrow", h.screen(50, 40));
     insta::assert_snapshot!("help_vpn_wide", h.screen(160, 40));
     // vpn_sign's description used to run into the next column; narrow, it is cut.
-    assert!(h.screen(50, 40).contains("Sign the s…"));
+    assert!(h.screen(50, 40).contains("Sign the …"));
     assert!(
         h.screen(160, 40)
             .contains("Sign the selected pending certificate request")
