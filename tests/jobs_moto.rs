@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::SystemTime;
 
 use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
@@ -405,45 +405,11 @@ async fn cancel_stops_a_redrive_between_batches_and_loses_nothing() {
 
 // ---- the CLI: same plans, same jobs; refusals before any AWS call ----------
 
-fn config_file(dir: &Path, moto: &Moto, read_only: bool) -> std::path::PathBuf {
-    let text = std::fs::read_to_string(common::repo().join("config/sandbox.toml"))
-        .unwrap()
-        .replace("http://127.0.0.1:4566", &moto.endpoint);
-    let text = if read_only {
-        text.replace("name = \"dev\"", "name = \"dev\"\nread_only = true")
-    } else {
-        text
-    };
-    let path = dir.join("config.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn opsdeck(config: &Path, audit: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_opsdeck"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("OPSDECK_AUDIT_LOG", audit)
-        .env_remove("OPSDECK_DEPLOYMENT")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn one_line_refusal(out: &std::process::Output) -> String {
-    assert!(!out.status.success(), "{out:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
-    stderr
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_purge_on_protected_prod_needs_yes_and_the_name_and_refuses_before_any_call() {
     let (moto, deployments) = common::seeded().await;
     let tmp = tempfile::tempdir().unwrap();
-    let config = config_file(tmp.path(), &moto, false);
+    let config = common::config_file(tmp.path(), &moto, false);
     let audit = tmp.path().join("audit.jsonl");
     let purge = [
         "--deployment",
@@ -454,15 +420,15 @@ async fn cli_purge_on_protected_prod_needs_yes_and_the_name_and_refuses_before_a
     ];
 
     recording(&moto, true);
-    let no_yes = one_line_refusal(&opsdeck(&config, &audit, &purge));
+    let no_yes = common::one_line_refusal(&common::opsdeck_cli(&config, &audit, &purge));
     assert!(no_yes.contains("--yes"), "{no_yes}");
     let mut with_yes = purge.to_vec();
     with_yes.push("--yes");
-    let no_name = one_line_refusal(&opsdeck(&config, &audit, &with_yes));
+    let no_name = common::one_line_refusal(&common::opsdeck_cli(&config, &audit, &with_yes));
     assert!(no_name.contains("--confirm prod"), "{no_name}");
     let mut wrong = with_yes.clone();
     wrong.extend(["--confirm", "dev"]);
-    let wrong = one_line_refusal(&opsdeck(&config, &audit, &wrong));
+    let wrong = common::one_line_refusal(&common::opsdeck_cli(&config, &audit, &wrong));
     assert!(wrong.contains("does not name this deployment"), "{wrong}");
     recording(&moto, false);
     // Refused before the first AWS call: moto heard nothing at all.
@@ -471,7 +437,7 @@ async fn cli_purge_on_protected_prod_needs_yes_and_the_name_and_refuses_before_a
 
     let mut ok = with_yes.clone();
     ok.extend(["--confirm", "prod"]);
-    let out = opsdeck(&config, &audit, &ok);
+    let out = common::opsdeck_cli(&config, &audit, &ok);
     assert!(out.status.success(), "{out:?}");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
@@ -485,13 +451,13 @@ async fn cli_purge_on_protected_prod_needs_yes_and_the_name_and_refuses_before_a
     assert!(log.contains("\"source\":\"cli\""), "{log}");
 
     // A second purge within the minute: non-zero, SQS's rule in one sentence.
-    let again = opsdeck(&config, &audit, &ok);
+    let again = common::opsdeck_cli(&config, &audit, &ok);
     assert!(!again.status.success());
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(stderr.contains("less than a minute ago"), "{stderr}");
 
     // `opsdeck audit` prints what was done.
-    let out = opsdeck(&config, &audit, &["audit", "--json"]);
+    let out = common::opsdeck_cli(&config, &audit, &["audit", "--json"]);
     assert!(out.status.success(), "{out:?}");
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -506,7 +472,7 @@ async fn cli_purge_on_protected_prod_needs_yes_and_the_name_and_refuses_before_a
 async fn cli_read_only_sends_no_mutating_request() {
     let (moto, deployments) = common::seeded().await;
     let tmp = tempfile::tempdir().unwrap();
-    let config = config_file(tmp.path(), &moto, true);
+    let config = common::config_file(tmp.path(), &moto, true);
     let audit = tmp.path().join("audit.jsonl");
     recording(&moto, true);
     for args in [
@@ -521,11 +487,11 @@ async fn cli_read_only_sends_no_mutating_request() {
             "--yes",
         ],
     ] {
-        let stderr = one_line_refusal(&opsdeck(&config, &audit, args));
+        let stderr = common::one_line_refusal(&common::opsdeck_cli(&config, &audit, args));
         assert!(stderr.contains("read-only"), "{stderr}");
     }
     // Listing is a read: it works.
-    let out = opsdeck(
+    let out = common::opsdeck_cli(
         &config,
         &audit,
         &["--deployment", "dev", "queues", "list", "--json"],
@@ -557,13 +523,13 @@ async fn cli_read_only_sends_no_mutating_request() {
 async fn cli_peek_prints_json_and_redrive_moves_back_to_the_source() {
     let (moto, deployments) = common::seeded().await;
     let tmp = tempfile::tempdir().unwrap();
-    let config = config_file(tmp.path(), &moto, false);
+    let config = common::config_file(tmp.path(), &moto, false);
     let audit = tmp.path().join("audit.jsonl");
     // Three messages waiting in dev's dead-letter queue.
     let d = common::deployment(&deployments, "dev");
     let (c, rows) = queues(&d).await;
     fill(&c, &row(&rows, "dev-notifications-dlq").url, 3).await;
-    let out = opsdeck(
+    let out = common::opsdeck_cli(
         &config,
         &audit,
         &[
@@ -583,7 +549,7 @@ async fn cli_peek_prints_json_and_redrive_moves_back_to_the_source() {
     assert_eq!(log.lines().count(), 2, "{log}");
     assert!(log.contains("\"action\":\"queue_peek\""), "{log}");
 
-    let out = opsdeck(
+    let out = common::opsdeck_cli(
         &config,
         &audit,
         &[
@@ -612,7 +578,7 @@ async fn cli_peek_prints_json_and_redrive_moves_back_to_the_source() {
         25 + 3
     );
 
-    let unknown = one_line_refusal(&opsdeck(
+    let unknown = common::one_line_refusal(&common::opsdeck_cli(
         &config,
         &audit,
         &[

@@ -11,8 +11,7 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -107,33 +106,6 @@ fn mutating(requests: &[(String, String, String)]) -> Vec<&(String, String, Stri
         .collect()
 }
 
-fn config_file(dir: &Path, moto: &Moto, read_only: bool) -> std::path::PathBuf {
-    let text = std::fs::read_to_string(common::repo().join("config/sandbox.toml"))
-        .unwrap()
-        .replace("http://127.0.0.1:4566", &moto.endpoint);
-    let text = if read_only {
-        text.replace("name = \"dev\"", "name = \"dev\"\nread_only = true")
-    } else {
-        text
-    };
-    let path = dir.join("config.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn opsdeck(config: &Path, audit: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_opsdeck"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("OPSDECK_AUDIT_LOG", audit)
-        .env_remove("OPSDECK_DEPLOYMENT")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
 fn text(out: &std::process::Output) -> String {
     format!(
         "{}{}",
@@ -226,10 +198,10 @@ async fn disable_then_enable_in_two_processes_restores_7_and_no_reservation() {
         .unwrap();
     assert_eq!(reserved(&c, "dev-api").await, None);
     let tmp = tempfile::tempdir().unwrap();
-    let config = config_file(tmp.path(), &moto, false);
+    let config = common::config_file(tmp.path(), &moto, false);
     let audit = tmp.path().join("audit.jsonl");
 
-    let out = opsdeck(
+    let out = common::opsdeck_cli(
         &config,
         &audit,
         &[
@@ -249,14 +221,14 @@ async fn disable_then_enable_in_two_processes_restores_7_and_no_reservation() {
     assert_eq!(tag(&c, "dev-notifier").await.as_deref(), Some("7"));
     assert_eq!(tag(&c, "dev-api").await.as_deref(), Some("none"));
 
-    let list = opsdeck(&config, &audit, &["--deployment", "dev", "lambdas", "list"]);
+    let list = common::opsdeck_cli(&config, &audit, &["--deployment", "dev", "lambdas", "list"]);
     let listed = text(&list);
     assert!(
         listed.contains("DISABLED (restores 7 reserved)"),
         "{listed}"
     );
 
-    let out = opsdeck(
+    let out = common::opsdeck_cli(
         &config,
         &audit,
         &[
@@ -358,7 +330,7 @@ async fn read_only_sends_no_mutating_request_and_a_dry_run_still_works() {
     let _recorder = RECORDER.lock().await;
     let (moto, deployments) = common::seeded().await;
     let tmp = tempfile::tempdir().unwrap();
-    let config = config_file(tmp.path(), &moto, true);
+    let config = common::config_file(tmp.path(), &moto, true);
     let audit = tmp.path().join("audit.jsonl");
     recording(&moto, true);
     for args in [
@@ -398,13 +370,13 @@ async fn read_only_sends_no_mutating_request_and_a_dry_run_still_works() {
             "event",
         ],
     ] {
-        let out = opsdeck(&config, &audit, args);
+        let out = common::opsdeck_cli(&config, &audit, args);
         assert!(!out.status.success(), "{args:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("read-only"), "{stderr}");
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     }
-    let out = opsdeck(
+    let out = common::opsdeck_cli(
         &config,
         &audit,
         &[
@@ -420,7 +392,7 @@ async fn read_only_sends_no_mutating_request_and_a_dry_run_still_works() {
         ],
     );
     assert!(out.status.success(), "{}", text(&out));
-    let out = opsdeck(
+    let out = common::opsdeck_cli(
         &config,
         &audit,
         &["--deployment", "dev", "lambdas", "list", "--json"],
@@ -448,7 +420,7 @@ async fn a_protected_deployment_needs_the_name_before_any_call() {
     let _recorder = RECORDER.lock().await;
     let (moto, deployments) = common::seeded().await;
     let tmp = tempfile::tempdir().unwrap();
-    let config = config_file(tmp.path(), &moto, false);
+    let config = common::config_file(tmp.path(), &moto, false);
     let audit = tmp.path().join("audit.jsonl");
     let disable = [
         "--deployment",
@@ -459,19 +431,19 @@ async fn a_protected_deployment_needs_the_name_before_any_call() {
         "--yes",
     ];
     recording(&moto, true);
-    let out = opsdeck(&config, &audit, &disable);
+    let out = common::opsdeck_cli(&config, &audit, &disable);
     assert!(!out.status.success());
     assert!(text(&out).contains("--confirm prod"), "{}", text(&out));
     let mut wrong = disable.to_vec();
     wrong.extend(["--confirm", "dev"]);
-    let out = opsdeck(&config, &audit, &wrong);
+    let out = common::opsdeck_cli(&config, &audit, &wrong);
     assert!(
         text(&out).contains("does not name this deployment"),
         "{}",
         text(&out)
     );
     // An invoke on prod is confirmed too.
-    let out = opsdeck(
+    let out = common::opsdeck_cli(
         &config,
         &audit,
         &[
@@ -491,7 +463,7 @@ async fn a_protected_deployment_needs_the_name_before_any_call() {
 
     let mut ok = disable.to_vec();
     ok.extend(["--confirm", "prod"]);
-    let out = opsdeck(&config, &audit, &ok);
+    let out = common::opsdeck_cli(&config, &audit, &ok);
     assert!(out.status.success(), "{}", text(&out));
     let d = common::deployment(&deployments, "prod");
     let (c, _) = functions(&d).await;
@@ -512,10 +484,10 @@ async fn invoke_round_trips_a_payload_and_refuses_one_that_is_not_json() {
     let _recorder = RECORDER.lock().await;
     let (moto, _deployments) = common::seeded().await;
     let tmp = tempfile::tempdir().unwrap();
-    let config = config_file(tmp.path(), &moto, false);
+    let config = common::config_file(tmp.path(), &moto, false);
     let audit = tmp.path().join("audit.jsonl");
     let payload = r#"{"ping": {"n": 1, "from": "opsdeck"}}"#;
-    let out = opsdeck(
+    let out = common::opsdeck_cli(
         &config,
         &audit,
         &[
@@ -541,7 +513,7 @@ async fn invoke_round_trips_a_payload_and_refuses_one_that_is_not_json() {
 
     let file = tmp.path().join("event.json");
     std::fs::write(&file, r#"{"from": "file"}"#).unwrap();
-    let out = opsdeck(
+    let out = common::opsdeck_cli(
         &config,
         &audit,
         &[
@@ -558,7 +530,7 @@ async fn invoke_round_trips_a_payload_and_refuses_one_that_is_not_json() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"from\": \"file\""));
 
     recording(&moto, true);
-    let out = opsdeck(
+    let out = common::opsdeck_cli(
         &config,
         &audit,
         &[

@@ -584,13 +584,6 @@ fn opsdeck(config: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn one_line_refusal(out: &std::process::Output) -> String {
-    assert!(!out.status.success(), "{out:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
-    stderr
-}
-
 #[test]
 fn publish_crl_without_a_terminal_or_yes_refuses() {
     let tmp = tempfile::tempdir().unwrap();
@@ -613,7 +606,7 @@ fn publish_crl_without_a_terminal_or_yes_refuses() {
             "--crl",
         ],
     );
-    let stderr = one_line_refusal(&out);
+    let stderr = common::one_line_refusal(&out);
     assert!(stderr.contains("refusing to publish the CRL"), "{stderr}");
     assert!(stderr.contains("--yes"), "{stderr}");
     assert!(stderr.contains(ENDPOINT_ID), "{stderr}");
@@ -648,7 +641,7 @@ fn publish_on_a_read_only_deployment_refuses_even_with_yes() {
             "--yes",
         ];
         args.extend_from_slice(what);
-        let stderr = one_line_refusal(&opsdeck(&config, &args));
+        let stderr = common::one_line_refusal(&opsdeck(&config, &args));
         assert!(stderr.contains("read-only"), "{stderr}");
     }
 
@@ -668,7 +661,7 @@ fn publish_on_a_read_only_deployment_refuses_even_with_yes() {
             "--yes",
         ],
     );
-    let stderr = one_line_refusal(&out);
+    let stderr = common::one_line_refusal(&out);
     assert!(stderr.contains("read-only"), "{stderr}");
     assert!(listener.accept().is_err(), "a request was sent");
 }
@@ -677,7 +670,7 @@ fn publish_on_a_read_only_deployment_refuses_even_with_yes() {
 fn publish_needs_something_to_publish_and_a_deployment() {
     let tmp = tempfile::tempdir().unwrap();
     let config = cli_config(tmp.path(), 9, false);
-    let stderr = one_line_refusal(&opsdeck(
+    let stderr = common::one_line_refusal(&opsdeck(
         &config,
         &[
             "--deployment",
@@ -693,7 +686,7 @@ fn publish_needs_something_to_publish_and_a_deployment() {
         stderr.contains("--server NAME") && stderr.contains("--crl"),
         "{stderr}"
     );
-    let stderr = one_line_refusal(&opsdeck(&config, &["vpn", "publish", "--crl", "--yes"]));
+    let stderr = common::one_line_refusal(&opsdeck(&config, &["vpn", "publish", "--crl", "--yes"]));
     assert!(stderr.contains("--deployment NAME"), "{stderr}");
 }
 
@@ -727,7 +720,7 @@ vpn_pki = "{}"
         &config,
         &["--deployment", "dev", "vpn", "publish", "--server", SERVER],
     );
-    let stderr = one_line_refusal(&refused);
+    let stderr = common::one_line_refusal(&refused);
     assert!(stderr.contains("--yes"), "{stderr}");
     let args = [
         "--deployment",

@@ -245,6 +245,32 @@ fn once() -> aws_sdk_sqs::config::Builder {
     aws_sdk_sqs::config::Builder::default().retry_config(RetryConfig::disabled())
 }
 
+/// One ReceiveMessage with every attribute, sent once: a receive changes
+/// receive counts, so it is never repeated behind the caller's back.
+async fn receive(
+    c: &Clients,
+    url: &str,
+    max: i32,
+    visibility: i32,
+    wait: i32,
+) -> Result<
+    aws_sdk_sqs::operation::receive_message::ReceiveMessageOutput,
+    SdkError<aws_sdk_sqs::operation::receive_message::ReceiveMessageError, HttpResponse>,
+> {
+    c.sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(max)
+        .visibility_timeout(visibility)
+        .wait_time_seconds(wait)
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .message_attribute_names("All")
+        .customize()
+        .config_override(once())
+        .send()
+        .await
+}
+
 // ---- purge -----------------------------------------------------------------
 
 enum Purged {
@@ -356,19 +382,7 @@ pub(super) async fn run_peek(c: &Clients, q: &QueueRef, max: usize, ctx: &Ctx) -
     // already seen: stop when a receive brings nothing new.
     while messages.len() < max {
         let want = (max - messages.len()).min(BATCH as usize) as i32;
-        let out = c
-            .sqs
-            .receive_message()
-            .queue_url(&q.url)
-            .max_number_of_messages(want)
-            .visibility_timeout(0)
-            .wait_time_seconds(0)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .message_attribute_names("All")
-            .customize()
-            .config_override(once())
-            .send()
-            .await;
+        let out = receive(c, &q.url, want, 0, 0).await;
         let out = match out {
             Ok(o) => o,
             Err(e) => return Outcome::failed(c.ctx.problem("ReceiveMessage", &e).message),
@@ -675,19 +689,7 @@ async fn move_messages(
                 dlq.name, to.name
             ));
         }
-        let received = c
-            .sqs
-            .receive_message()
-            .queue_url(&dlq.url)
-            .max_number_of_messages(BATCH)
-            .visibility_timeout(MOVE_VISIBILITY)
-            .wait_time_seconds(1)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .message_attribute_names("All")
-            .customize()
-            .config_override(once())
-            .send()
-            .await;
+        let received = receive(c, &dlq.url, BATCH, MOVE_VISIBILITY, 1).await;
         let received = match received {
             Ok(r) => r,
             Err(e) => {

@@ -426,3 +426,40 @@ impl Silent {
         }
     }
 }
+
+/// config/sandbox.toml pointed at `moto`, written to `dir` (dev read-only if asked).
+pub fn config_file(dir: &Path, moto: &Moto, read_only: bool) -> PathBuf {
+    let text = std::fs::read_to_string(repo().join("config/sandbox.toml"))
+        .unwrap()
+        .replace("http://127.0.0.1:4566", &moto.endpoint);
+    let text = if read_only {
+        text.replace("name = \"dev\"", "name = \"dev\"\nread_only = true")
+    } else {
+        text
+    };
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The real binary on `config`, without a terminal, its audit log at `audit`.
+pub fn opsdeck_cli(config: &Path, audit: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("OPSDECK_AUDIT_LOG", audit)
+        .env_remove("OPSDECK_DEPLOYMENT")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// A refusal: non-zero, with one line on stderr.
+pub fn one_line_refusal(out: &std::process::Output) -> String {
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    stderr
+}
