@@ -81,9 +81,10 @@ pub struct StackEvent {
 }
 
 /// Reserved concurrency of a Lambda function, as on-call reads it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Concurrency {
     /// No reservation: the function draws from the account's pool.
+    #[default]
     Unreserved,
     /// Reserved to a positive number of concurrent executions.
     Reserved(i32),
@@ -103,6 +104,45 @@ pub struct FunctionRow {
     /// What an enable restores, from the function's own tag (read for
     /// disabled functions only): `Unreserved` or `Reserved(n)`.
     pub remembered: Option<Concurrency>,
+}
+
+/// What the function detail view shows beyond the row itself.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FunctionDetail {
+    pub description: Option<String>,
+    pub runtime: Option<String>,
+    pub handler: Option<String>,
+    pub memory_mb: Option<i32>,
+    pub timeout_s: Option<i32>,
+    pub code_size: i64,
+    pub code_sha256: Option<String>,
+    pub architectures: Vec<String>,
+    pub role: Option<String>,
+    pub state: Option<String>,
+    pub last_update_status: Option<String>,
+    pub last_modified: Option<SystemTime>,
+    /// The environment's variables, by name; the view hides values until asked.
+    pub environment: Vec<KeyValue>,
+    pub concurrency: Concurrency,
+    /// What an enable would restore (the `opsdeck:reserved-concurrency` tag).
+    pub remembered: Option<Concurrency>,
+    pub versions: Vec<FunctionVersion>,
+    pub aliases: Vec<FunctionAlias>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionVersion {
+    pub version: String,
+    pub description: Option<String>,
+    pub code_sha256: Option<String>,
+    pub last_modified: Option<SystemTime>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionAlias {
+    pub name: String,
+    pub version: String,
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

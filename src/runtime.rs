@@ -102,6 +102,10 @@ impl Runtime {
                         .state
                         .warn(format!("could not save to {}: {e}", path.display())),
                 },
+                Command::LoadPayload(path) => {
+                    let text = crate::jobs::lambdas::read_payload_file(&path);
+                    self.handle(Msg::PayloadLoaded { path, text });
+                }
                 Command::StartJob { id, plan, who } => {
                     tracing::info!(id, action = plan.action, deployment = %plan.deployment.name, target = %plan.target, "job started");
                     self.runner.start(id, *plan, who);

@@ -325,6 +325,94 @@ async fn disable_all_then_enable_all_over_a_mix_restores_each_and_leaves_the_one
     assert!(why.contains("dev-reindexer"), "{why}");
 }
 
+/// The function detail view's fetch, against moto: configuration, the
+/// environment, versions, aliases and the remembered setting of a function
+/// disabled by opsdeck's own job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_detail_reads_configuration_environment_versions_aliases_and_the_remembered_setting() {
+    use aws_sdk_lambda::types::Environment;
+    let (_moto, deployments) = common::seeded().await;
+    let d = common::deployment(&deployments, "dev");
+    let (c, rows) = functions(&d).await;
+    c.lambda
+        .update_function_configuration()
+        .function_name("dev-api")
+        .environment(
+            Environment::builder()
+                .variables("LOG_LEVEL", "INFO")
+                .variables("DB_PASSWORD", "hunter2")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let v1 = c
+        .lambda
+        .publish_version()
+        .function_name("dev-api")
+        .description("first release")
+        .send()
+        .await
+        .unwrap();
+    let v1 = v1.version().unwrap().to_string();
+    c.lambda
+        .create_alias()
+        .function_name("dev-api")
+        .name("ACTIVE")
+        .function_version(&v1)
+        .send()
+        .await
+        .unwrap();
+    c.lambda
+        .put_function_concurrency()
+        .function_name("dev-api")
+        .reserved_concurrent_executions(7)
+        .send()
+        .await
+        .unwrap();
+    // Disabled the way the console does it, so the tag is opsdeck's own.
+    let row = rows.iter().find(|r| r.name == "dev-api").unwrap().clone();
+    let row = FunctionRow {
+        concurrency: Concurrency::Reserved(7),
+        ..row
+    };
+    let plan = lambdas::disable(&d, &[&row], false).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let (outcome, _) = run(&plan, &c, &AuditLog::at(tmp.path().join("audit.jsonl"))).await;
+    assert!(outcome.is_ok(), "{outcome:?}");
+
+    let detail = opsdeck::aws::lambda::detail(&c, "dev-api").await.unwrap();
+    let env: Vec<(&str, &str)> = detail
+        .environment
+        .iter()
+        .map(|kv| (kv.key.as_str(), kv.value.as_str()))
+        .collect();
+    assert_eq!(env, [("DB_PASSWORD", "hunter2"), ("LOG_LEVEL", "INFO")]);
+    assert_eq!(detail.concurrency, Concurrency::Disabled);
+    assert_eq!(detail.remembered, Some(Concurrency::Reserved(7)));
+    let versions: Vec<&str> = detail.versions.iter().map(|v| v.version.as_str()).collect();
+    assert!(
+        versions.contains(&"$LATEST") && versions.contains(&v1.as_str()),
+        "{versions:?}"
+    );
+    assert_eq!(detail.aliases.len(), 1);
+    assert_eq!(detail.aliases[0].name, "ACTIVE");
+    assert_eq!(detail.aliases[0].version, v1);
+    assert!(
+        detail.runtime.is_some() && detail.handler.is_some(),
+        "{detail:?}"
+    );
+
+    // A function deleted since the list was loaded is named as such.
+    let gone = opsdeck::aws::lambda::detail(&c, "dev-nope")
+        .await
+        .unwrap_err();
+    assert!(
+        gone.message.contains("dev-nope") || gone.message.to_lowercase().contains("not found"),
+        "{gone:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_sends_no_mutating_request_and_a_dry_run_still_works() {
     let _recorder = RECORDER.lock().await;

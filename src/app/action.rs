@@ -62,6 +62,7 @@ actions! {
     LambdaEnable => "lambda_enable", Confirmed, "Enable the selected function as it was before it was disabled";
     LambdaDisableAll => "lambda_disable_all", Confirmed, "Disable every function of the deployment (the emergency switch)";
     LambdaEnableAll => "lambda_enable_all", Confirmed, "Enable every function opsdeck disabled, each as it was";
+    RevealValues => "reveal_values", Read, "Show or hide the values of a function's environment variables (its detail view)";
     LambdaInvoke => "lambda_invoke", Change, "Invoke the selected function (confirmed on protected deployments; a dry run is a read)";
     VpnSign => "vpn_sign", Confirmed, "Sign the selected pending certificate request";
     VpnRevoke => "vpn_revoke", Confirmed, "Revoke the selected certificate";
@@ -102,6 +103,13 @@ actions! {
 impl Action {
     pub fn is_mutating(self) -> bool {
         self.effect().is_mutating()
+    }
+
+    /// Offered on a read-only deployment: the reads, and the invoke, whose
+    /// popup then offers only a dry run (a read; its plan says so, and the
+    /// job refuses anything else there).
+    pub fn offered_read_only(self) -> bool {
+        !self.is_mutating() || self == Action::LambdaInvoke
     }
 }
 

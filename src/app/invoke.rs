@@ -2,9 +2,10 @@
 //! checked as JSON while it is typed, and the invocation type. Sending
 //! builds the same plan as the CLI, which then takes the one safety path.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::state::{Overlay, State};
 use super::text::{Edit, TextField};
@@ -19,18 +20,39 @@ pub struct InvokePopup {
     pub kind: InvokeKind,
     /// Why the payload cannot be sent as it is; `None` when it can.
     pub problem: Option<String>,
+    /// A read-only deployment: only a dry run (a read) is offered.
+    pub dry_run_only: bool,
+    /// The path of a payload file being typed (ctrl-o), loaded on Enter.
+    pub file: Option<TextField>,
+    /// The file the payload was last loaded from, or why it could not be.
+    pub loaded: Option<Result<String, String>>,
 }
 
 impl InvokePopup {
     /// Opens on `payload` (the last one sent to this function, or `{}`).
-    pub fn new(function: FunctionRow, payload: String) -> Self {
+    pub fn new(function: FunctionRow, payload: String, dry_run_only: bool) -> Self {
         let problem = lambdas::check_payload(&payload).err();
         InvokePopup {
             function,
             input: TextField::multiline(payload),
-            kind: InvokeKind::default(),
+            kind: if dry_run_only {
+                InvokeKind::DryRun
+            } else {
+                InvokeKind::default()
+            },
             problem,
+            dry_run_only,
+            file: None,
+            loaded: None,
         }
+    }
+}
+
+/// `~/x` is in the home directory, as a shell would read it.
+fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), directories::BaseDirs::new()) {
+        (Some(rest), Some(dirs)) => dirs.home_dir().join(rest),
+        _ => PathBuf::from(path),
     }
 }
 
@@ -41,7 +63,25 @@ impl State {
         let Some(Overlay::Invoke(p)) = self.overlay.as_mut() else {
             return;
         };
+        if let Some(file) = p.file.as_mut() {
+            match file.key(key) {
+                Edit::Cancel => p.file = None,
+                Edit::Submit if !file.text().trim().is_empty() => {
+                    out.push(Command::LoadPayload(expand_home(file.text().trim())));
+                    p.file = None;
+                }
+                _ => {}
+            }
+            return;
+        }
+        if key.code == KeyCode::Char('o') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            p.file = Some(TextField::new());
+            return;
+        }
         if key.code == KeyCode::Tab {
+            if p.dry_run_only {
+                return;
+            }
             let i = InvokeKind::ALL
                 .iter()
                 .position(|k| *k == p.kind)
@@ -54,7 +94,10 @@ impl State {
                 self.overlay = None;
                 self.info("invoke cancelled; nothing was sent");
             }
-            Edit::Changed => p.problem = lambdas::check_payload(p.input.text()).err(),
+            Edit::Changed => {
+                p.problem = lambdas::check_payload(p.input.text()).err();
+                p.loaded = None;
+            }
             Edit::Submit => {
                 let Some(d) = self.session.as_ref().map(|s| s.deployment.clone()) else {
                     return;
@@ -69,6 +112,22 @@ impl State {
                 }
             }
             Edit::Moved | Edit::Ignored => {}
+        }
+    }
+
+    /// A payload file arrived: it replaces the payload (checked as typed
+    /// text is), or the popup says why it could not be read.
+    pub(super) fn payload_loaded(&mut self, path: PathBuf, text: Result<String, String>) {
+        let Some(Overlay::Invoke(p)) = self.overlay.as_mut() else {
+            return;
+        };
+        match text {
+            Ok(text) => {
+                p.problem = lambdas::check_payload(&text).err();
+                p.input = TextField::multiline(text);
+                p.loaded = Some(Ok(path.display().to_string()));
+            }
+            Err(why) => p.loaded = Some(Err(why)),
         }
     }
 }

@@ -16,7 +16,7 @@ pub fn palette_matches(input: &str, read_only: bool) -> Vec<Action> {
         .iter()
         .copied()
         .filter(|a| *a != Action::Palette)
-        .filter(|a| !(read_only && a.is_mutating()))
+        .filter(|a| !read_only || a.offered_read_only())
         .filter(|a| {
             let hay = format!("{} {}", a.name(), a.description().to_lowercase());
             words.iter().all(|w| hay.contains(w.as_str()))
@@ -94,5 +94,15 @@ mod tests {
                 .all(|a| !a.is_mutating())
         );
         assert!(names("vpn").contains(&"vpn_publish"));
+        // Of the changes, read-only offers only the invoke (as a dry run).
+        let lambda_ro = palette_matches("lambda", true);
+        assert_eq!(
+            lambda_ro
+                .iter()
+                .filter(|a| a.is_mutating())
+                .collect::<Vec<_>>(),
+            vec![&Action::LambdaInvoke]
+        );
+        assert!(palette_matches("lambda", false).contains(&Action::LambdaDisableAll));
     }
 }

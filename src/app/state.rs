@@ -6,7 +6,8 @@ use std::time::Duration;
 use super::list::{Fetch, ListPanel};
 use crate::config::{Deployment, Diagnostic, Keymap, Loaded, Theme};
 use crate::model::{
-    DomainStatus, FunctionRow, Identity, LogGroupRow, ProblemKind, QueueRow, StackDetail, StackRow,
+    DomainStatus, FunctionDetail, FunctionRow, Identity, LogGroupRow, ProblemKind, QueueRow,
+    StackDetail, StackRow,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -113,12 +114,51 @@ pub struct Message {
     pub text: String,
 }
 
+/// What a detail view (`enter` on a row) is of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DetailOf {
+    Stack(String),
+    Function(String),
+}
+
+impl DetailOf {
+    /// The request that fetches (and refreshes) it.
+    pub fn request(&self) -> crate::aws::Request {
+        match self {
+            DetailOf::Stack(name) => crate::aws::Request::StackDetail(name.clone()),
+            DetailOf::Function(name) => crate::aws::Request::FunctionDetail(name.clone()),
+        }
+    }
+}
+
+/// What a detail view shows once fetched.
 #[derive(Debug, Clone)]
-pub struct StackDetailView {
-    pub stack: String,
+pub enum DetailAnswer {
+    Stack(StackDetail),
+    Function(Box<FunctionDetail>),
+}
+
+/// The detail view of one stack or function, over its panel.
+#[derive(Debug, Clone)]
+pub struct DetailView {
+    pub of: DetailOf,
     pub fetch: Fetch,
-    pub detail: Option<StackDetail>,
+    pub answer: Option<DetailAnswer>,
     pub scroll: usize,
+    /// Environment values are shown: they may be secrets, so only when asked.
+    pub reveal: bool,
+}
+
+impl DetailView {
+    pub fn new(of: DetailOf) -> Self {
+        DetailView {
+            of,
+            fetch: Fetch::default(),
+            answer: None,
+            scroll: 0,
+            reveal: false,
+        }
+    }
 }
 
 /// Refreshes of a queue's depth its sparkline shows.
@@ -139,7 +179,7 @@ pub struct Session {
     pub index_fetch: Fetch,
     /// `Some(None)`: loaded, and the deployment names no domain.
     pub index: Option<Option<DomainStatus>>,
-    pub detail: Option<StackDetailView>,
+    pub detail: Option<DetailView>,
     /// The filter of the focused list is being typed (into `filter_input`).
     pub editing_filter: bool,
     pub filter_input: super::text::TextField,

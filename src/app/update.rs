@@ -9,7 +9,9 @@ use super::action::Action;
 use super::list::ListOps;
 use super::logs::{groups_to_tail, log_action, start_tail};
 use super::palette::palette_matches;
-use super::state::{Overlay, PanelId, Screen, Session, StackDetailView, State, Tone};
+use super::state::{
+    DetailAnswer, DetailOf, DetailView, Overlay, PanelId, Screen, Session, State, Tone,
+};
 use super::text::{Edit, TextField};
 use crate::aws::{Event, Request, Response};
 use crate::config::Deployment;
@@ -33,6 +35,8 @@ pub enum Command {
         path: std::path::PathBuf,
         contents: String,
     },
+    /// Read an invoke's payload from a file; answered by [`Msg::PayloadLoaded`].
+    LoadPayload(std::path::PathBuf),
     /// Run a plan as job `id` (it was confirmed, if it needed to be).
     StartJob {
         id: u64,
@@ -60,6 +64,11 @@ pub enum Msg {
     /// Jobs of earlier runs, read from the audit log at start.
     JobHistory(Vec<crate::jobs::audit::Entry>),
     Fleet(crate::aws::fleet::Answer),
+    /// A payload file's text, or why it could not be read.
+    PayloadLoaded {
+        path: std::path::PathBuf,
+        text: Result<String, String>,
+    },
     /// Time passed: auto-refresh what is due.
     Tick,
 }
@@ -88,6 +97,7 @@ impl State {
             Msg::Fleet(a) => {
                 self.fleet.apply(a, &self.deployments, now, &mut out);
             }
+            Msg::PayloadLoaded { path, text } => self.payload_loaded(path, text),
             Msg::Tick => {}
         }
         self.expire_toasts(now);
@@ -233,7 +243,7 @@ impl State {
     // ---- actions --------------------------------------------------------
 
     pub fn act(&mut self, action: Action, now: Instant, out: &mut Vec<Command>) {
-        if action.is_mutating() && self.read_only() {
+        if !action.offered_read_only() && self.read_only() {
             // The allowlist holds even when a mutating action is invoked directly.
             self.warn(format!(
                 "`{action}` is not allowed: this deployment is read-only"
@@ -366,16 +376,22 @@ impl State {
             return;
         };
         if let Some(detail) = s.detail.as_mut() {
-            match action {
-                Action::Back | Action::Open => s.detail = None,
-                Action::Refresh | Action::RefreshAll => {
-                    if detail.fetch.begin(now) {
-                        out.push(Command::Send(Request::StackDetail(detail.stack.clone())));
+            // A function's verbs work from its detail too: the detail is of
+            // the selected row, which is what they act on.
+            let passes = matches!(detail.of, DetailOf::Function(_)) && action.is_mutating();
+            if !passes {
+                match action {
+                    Action::Back | Action::Open => s.detail = None,
+                    Action::Refresh | Action::RefreshAll => {
+                        if detail.fetch.begin(now) {
+                            out.push(Command::Send(detail.of.request()));
+                        }
                     }
+                    Action::RevealValues => detail.reveal = !detail.reveal,
+                    a => detail.scroll = scrolled(detail.scroll, a, height),
                 }
-                a => detail.scroll = scrolled(detail.scroll, a, height),
+                return;
             }
-            return;
         }
         let focus_to = |p: PanelId| Some(p);
         let new_focus = match action {
@@ -495,18 +511,22 @@ impl State {
                     }
                 }
             }
-            Action::Open if focus == PanelId::Stacks => {
-                if let Some(row) = s.stacks.selected_row() {
-                    let stack = row.name.clone();
-                    let mut view = StackDetailView {
-                        stack: stack.clone(),
-                        fetch: Default::default(),
-                        detail: None,
-                        scroll: 0,
-                    };
+            Action::Open if matches!(focus, PanelId::Stacks | PanelId::Functions) => {
+                let of = match focus {
+                    PanelId::Stacks => s
+                        .stacks
+                        .selected_row()
+                        .map(|r| DetailOf::Stack(r.name.clone())),
+                    _ => s
+                        .functions
+                        .selected_row()
+                        .map(|r| DetailOf::Function(r.name.clone())),
+                };
+                if let Some(of) = of {
+                    let mut view = DetailView::new(of);
                     view.fetch.begin(now);
+                    out.push(Command::Send(view.of.request()));
                     s.detail = Some(view);
-                    out.push(Command::Send(Request::StackDetail(stack)));
                 }
             }
             Action::Open if focus == PanelId::Jobs => {
@@ -633,7 +653,7 @@ impl State {
         };
         let again = match feeds(&e.request) {
             Feeds::Identity => s.identity_fetch.finish(now, error, e.took),
-            Feeds::Detail(name) => match s.detail.as_mut().filter(|d| d.stack == name) {
+            Feeds::Detail(of) => match s.detail.as_mut().filter(|d| d.of == of) {
                 Some(d) => d.fetch.finish(now, error, e.took),
                 None => false,
             },
@@ -651,8 +671,17 @@ impl State {
             Some(Response::LogGroups(rows)) => s.log_groups.set_rows(rows),
             Some(Response::Domain(d)) => s.index = Some(d),
             Some(Response::StackDetail(name, detail)) => {
-                if let Some(d) = s.detail.as_mut().filter(|d| d.stack == name) {
-                    d.detail = Some(detail);
+                if let Some(d) = s.detail.as_mut().filter(|d| d.of == DetailOf::Stack(name)) {
+                    d.answer = Some(DetailAnswer::Stack(detail));
+                }
+            }
+            Some(Response::FunctionDetail(name, detail)) => {
+                if let Some(d) = s
+                    .detail
+                    .as_mut()
+                    .filter(|d| d.of == DetailOf::Function(name))
+                {
+                    d.answer = Some(DetailAnswer::Function(detail));
                 }
             }
             Some(Response::Ca(listing)) => {
@@ -721,6 +750,16 @@ pub(super) fn refresh(s: &mut Session, panel: PanelId, now: Instant, out: &mut V
     if s.fetch_mut(panel).begin(now) {
         out.push(Command::Send(request));
     }
+    // An open detail of this panel's refreshes with it (after a job, say).
+    if let Some(d) = s.detail.as_mut() {
+        let of_panel = match d.of {
+            DetailOf::Stack(_) => PanelId::Stacks,
+            DetailOf::Function(_) => PanelId::Functions,
+        };
+        if of_panel == panel && d.fetch.begin(now) {
+            out.push(Command::Send(d.of.request()));
+        }
+    }
     // A failed identity (credentials, endpoint) is retried with any refresh.
     if s.identity_fetch.error.is_some() && s.identity_fetch.begin(now) {
         out.push(Command::Send(Request::Identity));
@@ -764,7 +803,7 @@ pub fn request_for(panel: PanelId, d: &Deployment) -> Option<Request> {
 enum Feeds {
     Identity,
     Panel(PanelId),
-    Detail(String),
+    Detail(DetailOf),
     Tail,
 }
 
@@ -779,7 +818,8 @@ fn feeds(request: &Request) -> Feeds {
         Request::LogGroups => Feeds::Panel(PanelId::LogGroups),
         Request::Domain => Feeds::Panel(PanelId::Index),
         Request::Pki(_) => Feeds::Panel(PanelId::Vpn),
-        Request::StackDetail(name) => Feeds::Detail(name.clone()),
+        Request::StackDetail(name) => Feeds::Detail(DetailOf::Stack(name.clone())),
+        Request::FunctionDetail(name) => Feeds::Detail(DetailOf::Function(name.clone())),
         Request::Tail { .. } | Request::StopTail(_) => Feeds::Tail,
     }
 }

@@ -121,7 +121,12 @@ impl State {
             .selected_row()
             .ok_or_else(|| "select a function first".to_string())?;
         let payload = self.last_payload(&s.deployment.name, &f.name);
-        Ok(super::invoke::InvokePopup::new(f.clone(), payload))
+        let dry_run_only = s.deployment.read_only;
+        Ok(super::invoke::InvokePopup::new(
+            f.clone(),
+            payload,
+            dry_run_only,
+        ))
     }
 
     /// The payload last sent to a function in this run, else `{}`.

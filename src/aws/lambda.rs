@@ -5,7 +5,9 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use super::Clients;
 use crate::config::{Selector, deployments::selected};
-use crate::model::{Concurrency, FunctionRow, Problem};
+use crate::model::{
+    Concurrency, FunctionAlias, FunctionDetail, FunctionRow, FunctionVersion, KeyValue, Problem,
+};
 
 /// Concurrent GetFunctionConcurrency calls: well under Lambda's 15 rps control-plane limit.
 const PARALLEL: usize = 4;
@@ -127,6 +129,131 @@ pub async fn functions_paced(
         .buffered(PARALLEL)
         .try_collect()
         .await
+}
+
+/// Everything the function detail view shows: configuration, environment,
+/// concurrency with the setting an enable restores, versions and aliases.
+/// Each call draws from the deployment's Lambda budget.
+pub async fn detail(c: &Clients, name: &str) -> Result<FunctionDetail, Problem> {
+    let pace = || c.lambda_budget.until_ready();
+    pace().await;
+    let got = c
+        .lambda
+        .get_function()
+        .function_name(name)
+        .send()
+        .await
+        .map_err(|e| c.ctx.problem("GetFunction", &e))?;
+    let Some(f) = got.configuration() else {
+        return Err(Problem::new(
+            crate::model::ProblemKind::Other,
+            format!("GetFunction returned no configuration for {name}"),
+        ));
+    };
+    pace().await;
+    let reserved = c
+        .lambda
+        .get_function_concurrency()
+        .function_name(name)
+        .send()
+        .await
+        .map_err(|e| c.ctx.problem("GetFunctionConcurrency", &e))?
+        .reserved_concurrent_executions();
+    let mut environment: Vec<KeyValue> = f
+        .environment()
+        .and_then(|e| e.variables())
+        .map(|vars| {
+            vars.iter()
+                .map(|(k, v)| KeyValue {
+                    key: k.clone(),
+                    value: v.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    environment.sort_by(|a, b| a.key.cmp(&b.key));
+    let remembered = got
+        .tags()
+        .and_then(|t| t.get(REMEMBER_TAG))
+        .and_then(|v| remembered_from(v));
+
+    let mut versions = Vec::new();
+    let mut pages = c
+        .lambda
+        .list_versions_by_function()
+        .function_name(name)
+        .into_paginator()
+        .send();
+    loop {
+        pace().await;
+        let Some(page) = pages.next().await else {
+            break;
+        };
+        let page = page.map_err(|e| c.ctx.problem("ListVersionsByFunction", &e))?;
+        versions.extend(page.versions().iter().map(|v| {
+            FunctionVersion {
+                version: v.version().unwrap_or_default().to_string(),
+                description: v
+                    .description()
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_string),
+                code_sha256: v.code_sha256().map(str::to_string),
+                last_modified: v.last_modified().and_then(parse_lambda_time),
+            }
+        }));
+    }
+    let mut aliases = Vec::new();
+    let mut pages = c
+        .lambda
+        .list_aliases()
+        .function_name(name)
+        .into_paginator()
+        .send();
+    loop {
+        pace().await;
+        let Some(page) = pages.next().await else {
+            break;
+        };
+        let page = page.map_err(|e| c.ctx.problem("ListAliases", &e))?;
+        aliases.extend(page.aliases().iter().map(|a| {
+            FunctionAlias {
+                name: a.name().unwrap_or_default().to_string(),
+                version: a.function_version().unwrap_or_default().to_string(),
+                description: a
+                    .description()
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_string),
+            }
+        }));
+    }
+    aliases.sort_by(|a, b| a.name.cmp(&b.name));
+
+    Ok(FunctionDetail {
+        description: f
+            .description()
+            .filter(|d| !d.is_empty())
+            .map(str::to_string),
+        runtime: f.runtime().map(|r| r.as_str().to_string()),
+        handler: f.handler().map(str::to_string),
+        memory_mb: f.memory_size(),
+        timeout_s: f.timeout(),
+        code_size: f.code_size(),
+        code_sha256: f.code_sha256().map(str::to_string),
+        architectures: f
+            .architectures()
+            .iter()
+            .map(|a| a.as_str().to_string())
+            .collect(),
+        role: f.role().map(str::to_string),
+        state: f.state().map(|s| s.as_str().to_string()),
+        last_update_status: f.last_update_status().map(|s| s.as_str().to_string()),
+        last_modified: f.last_modified().and_then(parse_lambda_time),
+        environment,
+        concurrency: concurrency_of(reserved),
+        remembered,
+        versions,
+        aliases,
+    })
 }
 
 /// Lambda reports LastModified as ISO 8601 text ("2026-11-22T03:12:13.748+0000").

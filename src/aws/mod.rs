@@ -26,7 +26,8 @@ pub use session::Clients;
 
 use crate::config::Deployment;
 use crate::model::{
-    DomainStatus, FunctionRow, Identity, LogGroupRow, Problem, QueueRow, StackDetail, StackRow,
+    DomainStatus, FunctionDetail, FunctionRow, Identity, LogGroupRow, Problem, QueueRow,
+    StackDetail, StackRow,
 };
 
 /// What the UI can ask a worker for.
@@ -39,6 +40,7 @@ pub enum Request {
     LogGroups,
     Domain,
     StackDetail(String),
+    FunctionDetail(String),
     /// Start tail `id` (a long job: it answers with many `Response::Tail`).
     Tail {
         id: u64,
@@ -61,6 +63,7 @@ pub enum Response {
     /// `None`: the deployment names no search domain.
     Domain(Option<DomainStatus>),
     StackDetail(String, StackDetail),
+    FunctionDetail(String, Box<FunctionDetail>),
     Tail {
         id: u64,
         update: tail::TailUpdate,
@@ -255,6 +258,9 @@ pub async fn fetch(
         }),
         Request::StackDetail(name) => {
             Response::StackDetail(name.clone(), cloudformation::detail(c, name).await?)
+        }
+        Request::FunctionDetail(name) => {
+            Response::FunctionDetail(name.clone(), Box::new(lambda::detail(c, name).await?))
         }
         Request::Pki(dir) => Response::Ca(Box::new(
             ca::run(Some(c), dir.clone(), r.vpn_endpoint.as_deref()).await?,

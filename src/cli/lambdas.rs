@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use color_eyre::eyre::{Result, WrapErr, eyre};
+use color_eyre::eyre::{Result, eyre};
 use serde_json::json;
 
 use super::jobs::{self as cli_jobs, Confirmation};
@@ -106,8 +106,8 @@ pub async fn run(cmd: &LambdasCommand, config: &Config, name: Option<&str>) -> R
         } => {
             payload = match (inline, payload_file) {
                 (Some(p), _) => p.clone(),
-                (None, Some(f)) => std::fs::read_to_string(f)
-                    .wrap_err_with(|| format!("cannot read the payload file {}", f.display()))?,
+                (None, Some(f)) => lambdas::read_payload_file(f)
+                    .map_err(|e| eyre!("refusing to invoke {function}: {e}; nothing was sent"))?,
                 (None, None) => "{}".into(),
             };
             lambdas::check_payload(&payload)

@@ -348,6 +348,22 @@ pub fn check_payload(payload: &str) -> Result<(), String> {
         .map_err(|e| format!("the payload is not JSON: {e}"))
 }
 
+/// Reads a payload file for an invoke (the CLI's `--payload-file`, the
+/// console's ctrl-o), refusing one over Lambda's limit before reading it.
+pub fn read_payload_file(path: &std::path::Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read the payload file {}: {e}", path.display()))?;
+    if meta.len() > PAYLOAD_MAX as u64 {
+        return Err(format!(
+            "the payload file {} is {} bytes; Lambda accepts at most {PAYLOAD_MAX} (6 MB)",
+            path.display(),
+            meta.len()
+        ));
+    }
+    std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the payload file {}: {e}", path.display()))
+}
+
 /// Invokes a function. It runs code, so it is a change: confirmed on a
 /// protected deployment, refused in read-only mode; a dry run is a read.
 pub fn invoke(
@@ -900,6 +916,21 @@ mod tests {
         assert!(bad.starts_with("the payload is not JSON"), "{bad}");
         let big = format!("\"{}\"", "x".repeat(PAYLOAD_MAX));
         assert!(check_payload(&big).unwrap_err().contains("at most 6291456"));
+    }
+
+    #[test]
+    fn a_payload_file_over_the_limit_is_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.json");
+        // Sparse: 7 MB on paper, nothing on disk.
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(7 * 1024 * 1024)
+            .unwrap();
+        let why = read_payload_file(&big).unwrap_err();
+        assert!(why.contains("is 7340032 bytes"), "{why}");
+        let why = read_payload_file(&dir.path().join("missing.json")).unwrap_err();
+        assert!(why.starts_with("cannot read the payload file"), "{why}");
     }
 
     #[test]

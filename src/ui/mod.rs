@@ -5,6 +5,7 @@
 
 mod fleet;
 pub mod format;
+mod function;
 mod header;
 mod jobs;
 mod logs;

@@ -52,10 +52,18 @@ fn invoke(frame: &mut Frame, state: &State, p: &crate::app::invoke::InvokePopup)
     for k in crate::jobs::lambdas::InvokeKind::ALL {
         let slot = if k == p.kind {
             Slot::Selection
+        } else if p.dry_run_only {
+            continue;
         } else {
             Slot::Muted
         };
         kinds.push(Span::styled(format!(" {k} "), t.style(slot)));
+    }
+    if p.dry_run_only {
+        kinds.push(Span::styled(
+            "  read-only: a dry run only",
+            t.style(Slot::ReadOnly),
+        ));
     }
     let mut lines = vec![Line::from(kinds), Line::raw("")];
     // The cursor's line and column, to draw it where it is.
@@ -95,17 +103,36 @@ fn invoke(frame: &mut Frame, state: &State, p: &crate::app::invoke::InvokePopup)
     while lines.len() < usize::from(rows) + 2 {
         lines.push(Line::raw(""));
     }
-    lines.push(match &p.problem {
-        Some(why) => Line::styled(why.clone(), t.style(Slot::Error)),
-        None => Line::styled(
-            format!("valid JSON · {} bytes", text.len()),
+    let from = match &p.loaded {
+        Some(Ok(path)) => format!(" · from {path}"),
+        _ => String::new(),
+    };
+    lines.push(match (&p.loaded, &p.problem) {
+        (Some(Err(why)), _) | (_, Some(why)) => Line::styled(why.clone(), t.style(Slot::Error)),
+        (_, None) => Line::styled(
+            format!("valid JSON · {} bytes{from}", text.len()),
             t.style(Slot::Success),
         ),
     });
-    lines.push(Line::styled(
-        "ctrl-s sends · tab changes the type · esc cancels",
-        t.style(Slot::Muted),
-    ));
+    lines.push(match &p.file {
+        Some(path) => {
+            let mut spans = vec![Span::styled("load file: ", t.style(Slot::Muted))];
+            spans.extend(widgets::field(path, t));
+            spans.push(Span::styled(
+                "  enter loads · esc back",
+                t.style(Slot::Muted),
+            ));
+            Line::from(spans)
+        }
+        None if p.dry_run_only => Line::styled(
+            "ctrl-s sends · ctrl-o loads a file · esc cancels",
+            t.style(Slot::Muted),
+        ),
+        None => Line::styled(
+            "ctrl-s sends · ctrl-o loads a file · tab next type · esc cancels",
+            t.style(Slot::Muted),
+        ),
+    });
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
@@ -212,7 +239,7 @@ fn help(frame: &mut Frame, state: &State, scroll: usize) {
         .as_ref()
         .filter(|_| state.screen == Screen::Console)
         .map(|s| s.focus);
-    let offered = |a: &Action| !(read_only(state) && a.is_mutating());
+    let offered = |a: &Action| !read_only(state) || a.offered_read_only();
     let local: Vec<(Action, String)> = panel
         .map(|p| state.keymap.bound_in(Scope::Panel(p)))
         .unwrap_or_default()

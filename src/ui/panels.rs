@@ -10,7 +10,7 @@ use super::Clock;
 use super::format::{ago, ago_since, bytes, opt, utc};
 use super::widgets::{self, Rows, styled};
 use crate::app::list::{Fetch, ListPanel, Row};
-use crate::app::state::{PanelId, Session, StackDetailView, State};
+use crate::app::state::{DetailAnswer, DetailOf, DetailView, PanelId, Session, State};
 use crate::config::theme::{Slot, Theme};
 use crate::model::{Concurrency, Outcome};
 
@@ -32,7 +32,12 @@ pub fn draw(
         return super::jobs::draw(frame, area, state, clock);
     }
     if let Some(detail) = &s.detail {
-        stack_detail(frame, area, state, s, detail, clock);
+        match &detail.of {
+            DetailOf::Stack(name) => stack_detail(frame, area, state, s, detail, name, clock),
+            DetailOf::Function(name) => {
+                super::function::draw(frame, area, state, s, detail, name, clock);
+            }
+        }
         return None;
     }
     let fetch = s.fetch(s.focus);
@@ -276,7 +281,7 @@ pub(super) fn title<'a>(state: &State, s: &Session, fetch: &Fetch, clock: Clock)
 }
 
 /// "loading…", "updated 20s ago", "refreshing…", "✗ failed: …".
-fn freshness<'a>(t: &Theme, fetch: &Fetch, clock: Clock) -> Vec<Span<'a>> {
+pub(super) fn freshness<'a>(t: &Theme, fetch: &Fetch, clock: Clock) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
     match fetch.updated_at {
         Some(at) => spans.push(Span::styled(
@@ -395,12 +400,13 @@ fn stack_detail(
     area: Rect,
     state: &State,
     s: &Session,
-    view: &StackDetailView,
+    view: &DetailView,
+    stack: &str,
     clock: Clock,
 ) {
     let t = &state.theme;
     let mut spans = vec![Span::styled(
-        format!(" Stack {} ", view.stack),
+        format!(" Stack {stack} "),
         t.style(Slot::Title),
     )];
     spans.push(Span::styled("· ", t.style(Slot::Muted)));
@@ -412,7 +418,7 @@ fn stack_detail(
 
     let heading = |text: &str| Line::styled(text.to_string(), t.style(Slot::Title));
     let mut lines = Vec::new();
-    if let Some(row) = s.stacks.rows.iter().find(|r| r.name == view.stack) {
+    if let Some(row) = s.stacks.rows.iter().find(|r| r.name == stack) {
         lines.push(Line::from(vec![
             Span::styled("Status          ", t.style(Slot::Muted)),
             Span::styled(
@@ -462,7 +468,11 @@ fn stack_detail(
         }
     }
     lines.push(Line::raw(""));
-    match (&view.detail, &view.fetch.error) {
+    let detail = match &view.answer {
+        Some(DetailAnswer::Stack(d)) => Some(d),
+        _ => None,
+    };
+    match (detail, &view.fetch.error) {
         (_, Some(p)) => lines.push(Line::styled(
             format!("✗ {}", p.message),
             t.style(Slot::Error),

@@ -114,7 +114,22 @@ pub fn status_line(frame: &mut Frame, area: Rect, state: &State) {
         .session
         .as_ref()
         .is_some_and(|s| s.focus == crate::app::PanelId::LogGroups);
+    let in_function_detail = state.session.as_ref().is_some_and(|s| {
+        s.focus == crate::app::PanelId::Functions
+            && s.detail
+                .as_ref()
+                .is_some_and(|d| matches!(d.of, crate::app::state::DetailOf::Function(_)))
+    });
     let hints: &[(Action, &str)] = match state.screen {
+        Screen::Console if in_function_detail => &[
+            (Action::RevealValues, "values"),
+            (Action::LambdaInvoke, "invoke"),
+            (Action::LambdaDisable, "disable"),
+            (Action::LambdaEnable, "enable"),
+            (Action::Refresh, "refresh"),
+            (Action::Back, "back"),
+            (Action::Help, "help"),
+        ],
         Screen::Console if in_logs => &[
             (Action::Follow, "follow/pause"),
             (Action::Filter, "search"),
