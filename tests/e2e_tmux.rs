@@ -703,3 +703,107 @@ fn purging_a_queue_of_protected_prod_from_the_palette_wants_the_typed_name() {
     t.keys(&["q"]);
     assert_eq!(t.wait_exit(), "0", "exit status");
 }
+
+/// Each function of a deployment as `opsdeck lambdas list --json` reads it:
+/// (name, reserved concurrency).
+fn reserved(moto: &Moto, deployment: &str) -> Vec<(String, Option<i64>)> {
+    let out = Command::new(BIN)
+        .args([
+            "--config",
+            "config/sandbox.toml",
+            "--endpoint-url",
+            &moto.endpoint,
+            "--deployment",
+            deployment,
+            "lambdas",
+            "list",
+            "--json",
+        ])
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["reserved_concurrency"].as_i64(),
+            )
+        })
+        .collect()
+}
+
+/// The emergency switch as on-call uses it: from a fresh console on the
+/// protected `prod`, `2` `X`, the typed name and Enter disable every
+/// function (3 keys plus the name); `A` and the name bring each back as it
+/// was, and the one that was already at 0 stays there.
+#[test]
+fn disabling_every_function_of_prod_and_enabling_them_again() {
+    let moto = seeded_moto();
+    let before = reserved(&moto, "prod");
+    assert_eq!(
+        before,
+        [
+            ("prod-api".to_string(), None),
+            ("prod-indexer".to_string(), Some(10)),
+            ("prod-notifier".to_string(), None),
+            ("prod-reindexer".to_string(), Some(0)),
+        ]
+    );
+    let t = Tmux::start(
+        "lambdas",
+        &[
+            "--config",
+            "config/sandbox.toml",
+            "--endpoint-url",
+            &moto.endpoint,
+            "--deployment",
+            "prod",
+        ],
+    );
+    t.wait_for(&["PROTECTED", "prod-core"]);
+    t.keys(&["2"]);
+    t.wait_for(&["Functions (4)", "prod-indexer"]);
+    t.keys(&["X"]);
+    t.wait_for(&[
+        "prod-indexer: 10 reserved → disabled (0)",
+        "Type prod and press enter",
+    ]);
+    // Nothing changes before the name.
+    assert_eq!(reserved(&moto, "prod"), before);
+    t.keys(&["p", "r", "o", "d", "Enter"]);
+    t.wait_for(&["lambda_disable_all prod"]);
+    t.wait_for(&["disabled (0)"]);
+    assert!(
+        reserved(&moto, "prod").iter().all(|(_, r)| *r == Some(0)),
+        "{:?}",
+        reserved(&moto, "prod")
+    );
+
+    t.keys(&["A"]);
+    t.wait_for(&["Type prod and press enter"]);
+    t.keys(&["p", "r", "o", "d", "Enter"]);
+    t.wait_for(&["lambda_enable_all prod"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while reserved(&moto, "prod") != before {
+        assert!(
+            Instant::now() < deadline,
+            "not restored: {:?}",
+            reserved(&moto, "prod")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Two confirmed jobs, each with a start and an end line.
+    let audit = std::fs::read_to_string(t.audit_log()).unwrap();
+    assert_eq!(audit.lines().count(), 4, "{audit}");
+    assert!(
+        audit.contains("\"action\":\"lambda_enable_all\""),
+        "{audit}"
+    );
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), "0", "exit status");
+}
