@@ -28,7 +28,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::AbortHandle;
 
 use super::Clients;
-use super::tail::{Budget, FILTER_TPS, budget};
+use super::tail::{Budget, FILTER_TPS, budget, even_budget};
 use crate::config::{Deployment, Resources};
 use crate::logs::line::{Level, classify};
 use crate::model::fleet::{
@@ -73,7 +73,7 @@ impl Budgets {
         map.entry((account.to_string(), region.to_string()))
             .or_insert_with(|| Shared {
                 logs: budget(FILTER_TPS),
-                lambda: budget(LAMBDA_RPS),
+                lambda: even_budget(LAMBDA_RPS),
             })
             .clone()
     }

@@ -173,7 +173,7 @@ impl Clients {
             opensearch: aws_sdk_opensearch::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
             logs_budget: super::tail::budget(super::tail::FILTER_TPS),
-            lambda_budget: super::tail::budget(super::lambda::CONTROL_RPS),
+            lambda_budget: super::tail::even_budget(super::lambda::CONTROL_RPS),
             config: config.clone(),
         }
     }

@@ -11,7 +11,6 @@ use ratatui::widgets::Paragraph;
 
 use super::Clock;
 use super::format::{ago_since, bytes, opt, utc};
-use super::widgets;
 use crate::app::Action;
 use crate::app::jobs::JobRow;
 use crate::app::state::{DetailAnswer, DetailView, Session, State};
@@ -30,16 +29,8 @@ pub fn draw(
     clock: Clock,
 ) {
     let t = &state.theme;
-    let mut spans = vec![Span::styled(
-        format!(" Function {name} "),
-        t.style(Slot::Title),
-    )];
-    spans.push(Span::styled("· ", t.style(Slot::Muted)));
-    spans.extend(super::panels::freshness(t, &view.fetch, clock));
-    spans.push(Span::styled(" · esc back ", t.style(Slot::Muted)));
-    let block = widgets::block(state, Line::from(spans), true);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner =
+        super::panels::detail_frame(frame, area, state, &format!("Function {name}"), view, clock);
 
     let kv = |k: &str, v: String, style: Style| {
         Line::from(vec![

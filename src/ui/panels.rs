@@ -281,7 +281,7 @@ pub(super) fn title<'a>(state: &State, s: &Session, fetch: &Fetch, clock: Clock)
 }
 
 /// "loading…", "updated 20s ago", "refreshing…", "✗ failed: …".
-pub(super) fn freshness<'a>(t: &Theme, fetch: &Fetch, clock: Clock) -> Vec<Span<'a>> {
+fn freshness<'a>(t: &Theme, fetch: &Fetch, clock: Clock) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
     match fetch.updated_at {
         Some(at) => spans.push(Span::styled(
@@ -395,6 +395,27 @@ fn index(frame: &mut Frame, area: Rect, state: &State, s: &Session) {
     frame.render_widget(Paragraph::new(lines), area);
 }
 
+/// A detail view's frame: what it is of, how fresh, how to leave. Returns
+/// the area inside.
+pub(super) fn detail_frame(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    title: &str,
+    view: &DetailView,
+    clock: Clock,
+) -> Rect {
+    let t = &state.theme;
+    let mut spans = vec![Span::styled(format!(" {title} "), t.style(Slot::Title))];
+    spans.push(Span::styled("· ", t.style(Slot::Muted)));
+    spans.extend(freshness(t, &view.fetch, clock));
+    spans.push(Span::styled(" · esc back ", t.style(Slot::Muted)));
+    let block = widgets::block(state, Line::from(spans), true);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
+}
+
 fn stack_detail(
     frame: &mut Frame,
     area: Rect,
@@ -405,16 +426,7 @@ fn stack_detail(
     clock: Clock,
 ) {
     let t = &state.theme;
-    let mut spans = vec![Span::styled(
-        format!(" Stack {stack} "),
-        t.style(Slot::Title),
-    )];
-    spans.push(Span::styled("· ", t.style(Slot::Muted)));
-    spans.extend(freshness(t, &view.fetch, clock));
-    spans.push(Span::styled(" · esc back ", t.style(Slot::Muted)));
-    let block = widgets::block(state, Line::from(spans), true);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = detail_frame(frame, area, state, &format!("Stack {stack}"), view, clock);
 
     let heading = |text: &str| Line::styled(text.to_string(), t.style(Slot::Title));
     let mut lines = Vec::new();

@@ -77,7 +77,7 @@ impl Moto {
             });
         }
         let child = cmd.spawn().expect("start moto_server");
-        let moto = Moto {
+        let mut moto = Moto {
             child: Some(child),
             port,
             endpoint: format!("http://127.0.0.1:{port}"),
@@ -86,9 +86,21 @@ impl Moto {
         moto
     }
 
-    fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
+    /// Waits until moto answers. Starting it is seconds of Python imports:
+    /// with a test binary's worth of motos starting at once on a loaded
+    /// 2-core machine, 30 s was seen to pass (issue 7's five runs), so the
+    /// wait is long; a moto that died (a port taken since `free_port`, say)
+    /// fails at once, with its log.
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(180);
         while Instant::now() < deadline {
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                let log = std::fs::read_to_string(
+                    std::env::temp_dir().join(format!("opsdeck-moto-{}.log", self.port)),
+                )
+                .unwrap_or_default();
+                panic!("moto on port {} exited ({status}):\n{log}", self.port);
+            }
             if http_get(self.port, "/moto-api/")
                 .is_some_and(|r| r.starts_with("HTTP/1.1 200") || r.starts_with("HTTP/1.0 200"))
             {
@@ -96,7 +108,7 @@ impl Moto {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("moto did not start on port {} within 30 s", self.port);
+        panic!("moto did not start on port {} within 180 s", self.port);
     }
 
     /// Kills the server (its state is lost, as with a real outage).

@@ -40,6 +40,17 @@ pub fn budget(per_second: u32) -> Budget {
     Arc::new(RateLimiter::direct(Quota::per_second(n)))
 }
 
+/// A budget with no burst: calls are spaced evenly, so no one-second window
+/// ever holds more than `per_second` of them. A burst of `n` on top of `n`
+/// a second would let a first second hold nearly `2n` (Lambda's control
+/// plane throttles at 15 a second).
+pub fn even_budget(per_second: u32) -> Budget {
+    let n = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+    Arc::new(RateLimiter::direct(
+        Quota::per_second(n).allow_burst(NonZeroU32::MIN),
+    ))
+}
+
 /// What to tail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TailSpec {
@@ -107,4 +118,21 @@ fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_even_budget_has_no_burst_and_a_plain_one_has() {
+        // Fifteen asks in a row: a plain budget grants them all at once; an
+        // even one grants the first and spaces the rest 1/15 s apart (two,
+        // should this thread stall for 67 ms between asks).
+        let plain = budget(15);
+        assert_eq!((0..15).filter(|_| plain.check().is_ok()).count(), 15);
+        let even = even_budget(15);
+        let granted = (0..15).filter(|_| even.check().is_ok()).count();
+        assert!((1..=2).contains(&granted), "{granted}");
+    }
 }
