@@ -139,6 +139,8 @@ pub struct Session {
     pub index_fetch: Fetch,
     /// `Some(None)`: loaded, and the deployment names no domain.
     pub index: Option<Option<DomainStatus>>,
+    /// The cluster's health and its indices.
+    pub search: super::index::IndexPanel,
     pub detail: Option<StackDetailView>,
     /// The filter of the focused list is being typed (into `filter_input`).
     pub editing_filter: bool,
@@ -172,6 +174,7 @@ impl Session {
             log_groups: ListPanel::default(),
             index_fetch: Fetch::default(),
             index: None,
+            search: Default::default(),
             detail: None,
             editing_filter: false,
             filter_input: Default::default(),
@@ -216,7 +219,8 @@ impl Session {
             PanelId::Queues => &mut self.queues,
             PanelId::LogGroups => &mut self.log_groups,
             PanelId::Vpn => &mut self.vpn,
-            PanelId::Index | PanelId::Logs | PanelId::Jobs => return None,
+            PanelId::Index => &mut self.search.list,
+            PanelId::Logs | PanelId::Jobs => return None,
         })
     }
 
@@ -229,6 +233,8 @@ impl Session {
             PanelId::Queues => self.queues.view.len(),
             PanelId::LogGroups => self.log_groups.view.len(),
             PanelId::Vpn => self.vpn.view.len(),
+            // Only once the data plane answered: a domain alone has no list.
+            PanelId::Index if self.search.health.is_some() => self.search.list.view.len(),
             PanelId::Index | PanelId::Logs | PanelId::Jobs => return None,
         };
         loaded.then_some(n)
@@ -241,7 +247,8 @@ impl Session {
             PanelId::Queues => &self.queues.filter,
             PanelId::LogGroups => &self.log_groups.filter,
             PanelId::Vpn => &self.vpn.filter,
-            PanelId::Index | PanelId::Logs | PanelId::Jobs => "",
+            PanelId::Index => &self.search.list.filter,
+            PanelId::Logs | PanelId::Jobs => "",
         }
     }
 

@@ -7,6 +7,7 @@
 //! that is not on this machine: it must never create things in a real account.
 
 pub mod lines;
+pub mod search;
 pub mod sigv4;
 
 use std::io::Write;

@@ -6,6 +6,7 @@
 mod fleet;
 pub mod format;
 mod header;
+mod index;
 mod jobs;
 mod logs;
 mod overlays;
