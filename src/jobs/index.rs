@@ -251,9 +251,16 @@ pub fn reindex(d: &Deployment, rows: &[IndexRow], names: &[String]) -> Result<Pl
         ReindexStrategy::OpenSearch { delete_old } => {
             let mut targets = Vec::new();
             let mut lines = Vec::new();
+            let mut missing = Vec::new();
             for def in defs {
                 let old = match behind(rows, &def.name).as_slice() {
                     [one] => *one,
+                    // Asked for by name, it must be there; of "all", the
+                    // missing ones are named in the dialog and left out.
+                    [] if names.is_empty() => {
+                        missing.push(def.name.clone());
+                        continue;
+                    }
                     [] => {
                         return Err(format!(
                             "index {} does not exist, so there is nothing to reindex from: create it first (`index_create`)",
@@ -289,6 +296,18 @@ pub fn reindex(d: &Deployment, rows: &[IndexRow], names: &[String]) -> Result<Pl
                     definition: read_definition(def)?,
                     old: old.name.clone(),
                 });
+            }
+            if targets.is_empty() {
+                return Err(format!(
+                    "none of the indices of deployment `{}` exists, so there is nothing to reindex from: create them first (`index_create`)",
+                    d.name
+                ));
+            }
+            if !missing.is_empty() {
+                lines.push(format!(
+                    "Not reindexed, as they do not exist (`index_create` makes them): {}.",
+                    missing.join(", ")
+                ));
             }
             lines.push("A failed or cancelled reindex leaves every alias where it was.".into());
             let target = format!(
@@ -756,7 +775,7 @@ async fn run_lambda(
     }
 }
 
-/// Visible plus in-flight messages: work waiting and work being done.
+/// Visible, in-flight and delayed messages: all the work not yet done.
 async fn queue_depth(c: &Clients, url: &str) -> Result<u64, String> {
     let out = c
         .sqs
@@ -764,6 +783,7 @@ async fn queue_depth(c: &Clients, url: &str) -> Result<u64, String> {
         .queue_url(url)
         .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
         .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
         .send()
         .await
         .map_err(|e| c.ctx.problem("GetQueueAttributes", &e).message)?;
@@ -775,7 +795,8 @@ async fn queue_depth(c: &Clients, url: &str) -> Result<u64, String> {
             .unwrap_or(0)
     };
     Ok(get(QueueAttributeName::ApproximateNumberOfMessages)
-        + get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible))
+        + get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        + get(QueueAttributeName::ApproximateNumberOfMessagesDelayed))
 }
 
 /// The documents behind the aliases, summed; `None` when they cannot be read.
@@ -887,11 +908,18 @@ mod tests {
         let e = reindex(&dev(None), &rows, &[]).unwrap_err();
         assert!(e.contains("no reindex strategy"), "{e}");
         let os = Some(ReindexStrategy::OpenSearch { delete_old: true });
-        let e = reindex(&dev(os.clone()), &rows, &[]).unwrap_err();
+        let e = reindex(&dev(os.clone()), &rows, &["dev-samples".into()]).unwrap_err();
         assert!(e.contains("dev-samples does not exist"), "{e}");
-        let plan = reindex(&dev(os), &rows, &["dev-files".into()]).unwrap();
+        let e = reindex(&dev(os.clone()), &[], &[]).unwrap_err();
+        assert!(e.starts_with("none of the indices"), "{e}");
+        let plan = reindex(&dev(os), &rows, &[]).unwrap();
         assert!(
             plan.lines[0].contains("and delete dev-files-v1"),
+            "{:?}",
+            plan.lines
+        );
+        assert!(
+            plan.lines[1].starts_with("Not reindexed"),
             "{:?}",
             plan.lines
         );

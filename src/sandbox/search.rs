@@ -494,6 +494,9 @@ async fn serve(mut conn: TcpStream, data: Arc<Mutex<Data>>) {
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
             }
         }
+        let close = headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close"));
         let body = buf[head_len..head_len + length].to_vec();
         buf.drain(..head_len + length);
 
@@ -526,7 +529,8 @@ async fn serve(mut conn: TcpStream, data: Arc<Mutex<Data>>) {
                 return;
             }
         };
-        if !sent {
+        if !sent || close {
+            let _ = conn.shutdown().await;
             return;
         }
     }

@@ -119,10 +119,10 @@ pub fn draw(
             header: IndexRow::COLUMNS,
             widths: vec![
                 Constraint::Fill(3),
-                Constraint::Length(7),
                 Constraint::Length(6),
-                Constraint::Length(11),
-                Constraint::Length(8),
+                Constraint::Length(6),
+                Constraint::Length(10),
+                Constraint::Length(7),
                 Constraint::Length(9),
                 Constraint::Length(9),
                 Constraint::Length(3),
