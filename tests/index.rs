@@ -396,11 +396,9 @@ async fn data_plane_faults_are_named() {
 
     server.with(|s| s.faults.malformed_next = 1);
     let p = view(&d).await.problem.unwrap();
-    assert!(
-        p.message
-            .starts_with("malformed answer to GET /_cluster/health: the JSON ends early"),
-        "{p}"
-    );
+    // Health, indices and aliases are asked at once: whichever came first was cut.
+    assert!(p.message.starts_with("malformed answer to GET /_"), "{p}");
+    assert!(p.message.contains(": the JSON ends early"), "{p}");
 
     server.with(|s| s.faults.deny = true);
     let v = view(&d).await;
@@ -689,5 +687,45 @@ async fn cli_health_json_and_the_safety_rules() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("unreachable: http://127.0.0.1:9"),
         "{out:?}"
+    );
+}
+
+// ---- measured ------------------------------------------------------------------
+
+/// A refresh of a domain with 2 000 indices, DescribeDomain against moto
+/// included, parsed into 2 000 rows with their aliases. The time is printed
+/// (`--nocapture`), not asserted: budgets live in benches (`benches/index.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_of_2000_indices() {
+    let (_moto, deployments) = common::seeded().await;
+    let mut d = common::deployment(&deployments, "dev");
+    let mut cluster = Cluster::new("dev-index", "us-east-1");
+    for i in 0..2_000u64 {
+        let name = format!("dev-catalog-{i:04}-v1");
+        cluster.indices.insert(
+            name.clone(),
+            opsdeck::sandbox::search::Index::new(1_000 + i * 7, 3, 1),
+        );
+        cluster.aliases.insert(format!("dev-catalog-{i:04}"), name);
+    }
+    let server = SearchServer::start(([127, 0, 0, 1], 0).into(), vec![cluster])
+        .await
+        .unwrap();
+    d.resources.opensearch_url = Some(server.endpoint.clone());
+    let c = Clients::connect(&d).await.unwrap();
+    search::view(&c, &d).await.unwrap(); // warm: connections, credentials
+    let mut took = Vec::new();
+    for _ in 0..5 {
+        let start = std::time::Instant::now();
+        let v = search::view(&c, &d).await.unwrap();
+        took.push(start.elapsed());
+        assert_eq!(v.problem, None);
+        assert_eq!(v.indices.len(), 2_000);
+        assert!(v.indices.iter().all(|r| r.aliases.len() == 1));
+    }
+    took.sort();
+    eprintln!(
+        "refresh of 2000 indices (DescribeDomain + health + cat indices + cat aliases): median {:?}, min {:?}, max {:?}",
+        took[2], took[0], took[4]
     );
 }

@@ -89,9 +89,8 @@ pub fn draw(
     ])
     .areas(inner);
     frame.render_widget(wrapped, top);
-    if s.search.health.is_none() {
-        return None;
-    }
+    // No list before the data plane answered once.
+    s.search.health.as_ref()?;
     let list = &s.search.list;
     if list.view.is_empty() {
         let msg = if list.filter.is_empty() {
@@ -172,7 +171,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(c);

@@ -195,3 +195,44 @@ fn index_verbs_are_refused_before_the_cluster_is_read() {
     let m = h.state.message.clone().unwrap();
     assert!(m.text.contains("not loaded yet"), "{m:?}");
 }
+
+/// The frame of a 2 000-index list at 200×50, timed and printed (the budget
+/// is `frame_index_2000_indices_200x50` in `benches/ui.rs`).
+#[test]
+fn a_frame_of_2000_indices() {
+    let mut h = with_cluster("dev", "yellow");
+    let mut view = index_view("dev", "yellow");
+    let template = view.indices[1].clone();
+    view.indices = (0..2_000)
+        .map(|i| IndexRow {
+            name: format!("dev-catalog-{i:04}-v1"),
+            aliases: vec![format!("dev-catalog-{i:04}")],
+            ..template.clone()
+        })
+        .collect();
+    h.answer(Request::Domain, Ok(Response::Index(Box::new(view))));
+    h.act(Action::PanelIndex);
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    let clock = Clock {
+        now: h.at(25),
+        wall: wall(),
+    };
+    let mut took = Vec::new();
+    for _ in 0..50 {
+        let start = Instant::now();
+        terminal
+            .draw(|f| {
+                ui::draw(f, &h.state, clock);
+            })
+            .unwrap();
+        took.push(start.elapsed());
+    }
+    took.sort();
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("5 Index (2000)"), "{screen}");
+    assert!(screen.contains("dev-catalog-0000-v1"), "{screen}");
+    eprintln!(
+        "frame of 2000 indices at 200x50 (debug build): median {:?}",
+        took[25]
+    );
+}
