@@ -53,11 +53,14 @@ async fn view(d: &Deployment) -> IndexView {
     search::view(&c, d).await.unwrap()
 }
 
+/// Says from a job's update whether to cancel it now.
+type CancelWhen = Box<dyn Fn(&JobUpdate) -> bool + Send>;
+
 /// Runs a plan with the real job code, cancelling it once `cancel_when` says so.
 async fn run(
     plan: &Plan,
     d: &Deployment,
-    cancel_when: Option<Box<dyn Fn(&JobUpdate) -> bool + Send>>,
+    cancel_when: Option<CancelWhen>,
 ) -> (Outcome, Vec<JobUpdate>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let audit = AuditLog::at(dir.path().join("audit.jsonl"));
