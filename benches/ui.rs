@@ -2,7 +2,8 @@
 //! - start-up to the first frame (< 50 ms, independent of AWS latency): config
 //!   load, state, a deployment preselected, and the first draw, with no AWS answer;
 //! - a frame of each list panel holding 10 000 rows, at 200×50;
-//! - one keystroke of live filtering over 10 000 rows.
+//! - one keystroke of live filtering over 10 000 rows;
+//! - the Index panel with a domain of 2 000 indices, at 200×50.
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
@@ -282,12 +283,68 @@ fn jobs_frame(c: &mut Criterion) {
     });
 }
 
+fn index_frame(c: &mut Criterion) {
+    use opsdeck::model::{ClusterColour, ClusterHealth, DomainStatus, IndexRow, IndexView};
+    let mut state = loaded_state();
+    let generation = state.session.as_ref().unwrap().generation;
+    let indices: Vec<IndexRow> = (0..2_000u64)
+        .map(|i| IndexRow {
+            name: format!("dev-catalog-{i:04}-v1"),
+            health: Some(if i % 97 == 0 { "yellow" } else { "green" }.into()),
+            status: "open".into(),
+            docs: Some(1_000 + i * 7),
+            deleted: Some(i),
+            size: Some(i * 1_700_000),
+            primary_size: Some(i * 850_000),
+            primaries: Some(3),
+            replicas: Some(1),
+            aliases: vec![format!("dev-catalog-{i:04}")],
+        })
+        .collect();
+    let view = IndexView {
+        domain: Some(DomainStatus {
+            name: "dev-index".into(),
+            created: true,
+            engine_version: Some("OpenSearch_2.11".into()),
+            ..DomainStatus::default()
+        }),
+        endpoint: Some("http://127.0.0.1:4567".into()),
+        health: Some(ClusterHealth {
+            status: Some(ClusterColour::Yellow),
+            ..ClusterHealth::default()
+        }),
+        indices,
+        problem: None,
+    };
+    let event = Event {
+        generation,
+        request: Request::Domain,
+        outcome: Ok(Response::Index(Box::new(view))),
+        took: Duration::ZERO,
+    };
+    let now = Instant::now();
+    state.update(Msg::Aws(event), now, &Hitmap::default());
+    state.update(Msg::Action(Action::PanelIndex), now, &Hitmap::default());
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    let clock = Clock::now();
+    c.bench_function("frame_index_2000_indices_200x50", |b| {
+        b.iter(|| {
+            terminal
+                .draw(|f| {
+                    ui::draw(f, &state, clock);
+                })
+                .unwrap();
+        })
+    });
+}
+
 criterion_group!(
     benches,
     first_frame,
     panel_frames,
     filter_keystroke,
     fleet_frame,
-    jobs_frame
+    jobs_frame,
+    index_frame
 );
 criterion_main!(benches);

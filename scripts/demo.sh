@@ -12,6 +12,8 @@ opsdeck=target/debug/opsdeck
 
 port=${PORT:-$(sed -n 's|^endpoint_url = "http://127.0.0.1:\([0-9]*\)".*|\1|p' "$config" | head -n1)}
 endpoint="http://127.0.0.1:$port"
+# The search domains' data plane (served by `sandbox follow`) on the next port.
+search="http://127.0.0.1:$((port + 1))"
 mkdir -p target/sandbox
 pids=()
 cleanup() {
@@ -35,6 +37,6 @@ else
 fi
 
 "$opsdeck" --config "$config" --endpoint-url "$endpoint" sandbox seed
-"$opsdeck" --config "$config" --endpoint-url "$endpoint" sandbox follow --rate 5 >target/sandbox/follow.log 2>&1 &
+"$opsdeck" --config "$config" --endpoint-url "$endpoint" --opensearch-url "$search" sandbox follow --rate 5 >target/sandbox/follow.log 2>&1 &
 pids+=($!)
-"$opsdeck" --config "$config" --endpoint-url "$endpoint" "$@"
+"$opsdeck" --config "$config" --endpoint-url "$endpoint" --opensearch-url "$search" "$@"

@@ -167,7 +167,7 @@ pub struct LogGroupRow {
     pub created: Option<SystemTime>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DomainStatus {
     pub name: String,
     pub processing: bool,
@@ -177,6 +177,98 @@ pub struct DomainStatus {
     pub instance_type: Option<String>,
     pub instance_count: Option<i32>,
     pub endpoint: Option<String>,
+    /// A service software or engine upgrade is being applied.
+    pub upgrading: bool,
+    /// Dedicated master nodes: how many, of which type.
+    pub dedicated_masters: Option<(i32, String)>,
+    /// "EBS gp3 100 GiB" (per data node).
+    pub storage: Option<String>,
+    /// The endpoint is in a VPC (reachable only from inside it, or a tunnel).
+    pub vpc: bool,
+}
+
+/// A search cluster's colour, as `_cluster/health` says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ClusterColour {
+    Green,
+    Yellow,
+    Red,
+}
+
+impl ClusterColour {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "green" => Some(ClusterColour::Green),
+            "yellow" => Some(ClusterColour::Yellow),
+            "red" => Some(ClusterColour::Red),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClusterColour::Green => "green",
+            ClusterColour::Yellow => "yellow",
+            ClusterColour::Red => "red",
+        }
+    }
+}
+
+/// `GET /_cluster/health`.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct ClusterHealth {
+    pub cluster_name: String,
+    /// `None`: a colour this version of opsdeck does not know.
+    #[serde(serialize_with = "colour_name")]
+    pub status: Option<ClusterColour>,
+    pub nodes: u64,
+    pub data_nodes: u64,
+    pub active_primary_shards: u64,
+    pub active_shards: u64,
+    pub relocating_shards: u64,
+    pub initializing_shards: u64,
+    pub unassigned_shards: u64,
+    pub pending_tasks: u64,
+    pub active_shards_percent: f64,
+}
+
+fn colour_name<S: serde::Serializer>(c: &Option<ClusterColour>, s: S) -> Result<S::Ok, S::Error> {
+    match c {
+        Some(c) => s.serialize_str(c.as_str()),
+        None => s.serialize_none(),
+    }
+}
+
+/// One index of `GET /_cat/indices`, with its aliases.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct IndexRow {
+    pub name: String,
+    pub health: Option<String>,
+    /// open / close.
+    pub status: String,
+    pub docs: Option<u64>,
+    pub deleted: Option<u64>,
+    /// Bytes, every copy.
+    pub size: Option<u64>,
+    /// Bytes, primaries only.
+    pub primary_size: Option<u64>,
+    pub primaries: Option<u32>,
+    pub replicas: Option<u32>,
+    pub aliases: Vec<String>,
+}
+
+/// The Index panel's data: the domain from the control plane and, when its
+/// data plane answered, the cluster and its indices.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IndexView {
+    /// `None`: no `opensearch_domain`, only an `opensearch_url`.
+    pub domain: Option<DomainStatus>,
+    /// Where the data plane was asked.
+    pub endpoint: Option<String>,
+    pub health: Option<ClusterHealth>,
+    pub indices: Vec<IndexRow>,
+    /// Why the data plane could not be read (the domain facts still show).
+    pub problem: Option<Problem>,
 }
 
 /// What kind of trouble an AWS call ran into, for colour and behaviour.

@@ -64,6 +64,9 @@ actions! {
     LambdaEnableAll => "lambda_enable_all", Confirmed, "Enable every function opsdeck disabled, each as it was";
     RevealValues => "reveal_values", Read, "Show or hide the values of a function's environment variables (its detail view)";
     LambdaInvoke => "lambda_invoke", Change, "Invoke the selected function (confirmed on protected deployments; a dry run is a read)";
+    IndexReindex => "index_reindex", Confirmed, "Reindex the configured indices with the deployment's strategy";
+    IndexCreate => "index_create", Confirmed, "Create the configured indices that are missing";
+    IndexDelete => "index_delete", Confirmed, "Delete the configured indices (listed with their documents)";
     VpnSign => "vpn_sign", Confirmed, "Sign the selected pending certificate request";
     VpnRevoke => "vpn_revoke", Confirmed, "Revoke the selected certificate";
     VpnCrl => "vpn_crl", Confirmed, "Regenerate the certificate revocation list";

@@ -205,6 +205,7 @@ fn panel_of_op(op: &Op) -> PanelId {
         Op::LambdaDisable { .. } | Op::LambdaEnable { .. } | Op::LambdaInvoke { .. } => {
             PanelId::Functions
         }
+        Op::IndexCreate { .. } | Op::IndexDelete { .. } | Op::Reindex(_) => PanelId::Index,
     }
 }
 

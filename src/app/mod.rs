@@ -3,6 +3,7 @@
 pub mod action;
 pub mod confirm;
 pub mod fleet;
+pub mod index;
 pub mod invoke;
 pub mod jobs;
 pub mod list;

@@ -179,6 +179,8 @@ pub struct Session {
     pub index_fetch: Fetch,
     /// `Some(None)`: loaded, and the deployment names no domain.
     pub index: Option<Option<DomainStatus>>,
+    /// The cluster's health and its indices.
+    pub search: super::index::IndexPanel,
     pub detail: Option<DetailView>,
     /// The filter of the focused list is being typed (into `filter_input`).
     pub editing_filter: bool,
@@ -212,6 +214,7 @@ impl Session {
             log_groups: ListPanel::default(),
             index_fetch: Fetch::default(),
             index: None,
+            search: Default::default(),
             detail: None,
             editing_filter: false,
             filter_input: Default::default(),
@@ -256,7 +259,8 @@ impl Session {
             PanelId::Queues => &mut self.queues,
             PanelId::LogGroups => &mut self.log_groups,
             PanelId::Vpn => &mut self.vpn,
-            PanelId::Index | PanelId::Logs | PanelId::Jobs => return None,
+            PanelId::Index => &mut self.search.list,
+            PanelId::Logs | PanelId::Jobs => return None,
         })
     }
 
@@ -269,6 +273,8 @@ impl Session {
             PanelId::Queues => self.queues.view.len(),
             PanelId::LogGroups => self.log_groups.view.len(),
             PanelId::Vpn => self.vpn.view.len(),
+            // Only once the data plane answered: a domain alone has no list.
+            PanelId::Index if self.search.health.is_some() => self.search.list.view.len(),
             PanelId::Index | PanelId::Logs | PanelId::Jobs => return None,
         };
         loaded.then_some(n)
@@ -281,7 +287,8 @@ impl Session {
             PanelId::Queues => &self.queues.filter,
             PanelId::LogGroups => &self.log_groups.filter,
             PanelId::Vpn => &self.vpn.filter,
-            PanelId::Index | PanelId::Logs | PanelId::Jobs => "",
+            PanelId::Index => &self.search.list.filter,
+            PanelId::Logs | PanelId::Jobs => "",
         }
     }
 

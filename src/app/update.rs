@@ -487,7 +487,7 @@ impl State {
                     refresh(s, p, now, out);
                 }
             }
-            Action::Filter if !matches!(focus, PanelId::Index | PanelId::Logs) => {
+            Action::Filter if focus != PanelId::Logs => {
                 s.editing_filter = true;
                 let current = self
                     .list_mut()
@@ -670,6 +670,10 @@ impl State {
             }
             Some(Response::LogGroups(rows)) => s.log_groups.set_rows(rows),
             Some(Response::Domain(d)) => s.index = Some(d),
+            Some(Response::Index(view)) => {
+                s.index = Some(view.domain.clone());
+                s.search.apply(&view);
+            }
             Some(Response::StackDetail(name, detail)) => {
                 if let Some(d) = s.detail.as_mut().filter(|d| d.of == DetailOf::Stack(name)) {
                     d.answer = Some(DetailAnswer::Stack(detail));
@@ -772,6 +776,7 @@ fn keep_visible(s: &mut Session, height: usize) {
     s.queues.keep_visible(height);
     s.log_groups.keep_visible(height);
     s.vpn.keep_visible(height);
+    s.search.list.keep_visible(height);
 }
 
 fn scrolled(scroll: usize, action: Action, height: usize) -> usize {

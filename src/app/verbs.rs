@@ -50,6 +50,13 @@ impl State {
             in_panel(PanelId::Functions, "every function it lists")?;
             Ok(s.functions.rows.iter().collect())
         };
+        let indices = || -> Result<&[crate::model::IndexRow], String> {
+            in_panel(PanelId::Index, "the configured indices")?;
+            if s.search.health.is_none() {
+                return Err("the cluster's indices are not loaded yet: press r".into());
+            }
+            Ok(&s.search.list.rows)
+        };
         let dir = pki_dir(d);
         Some(match action {
             Action::QueuePurge => queue().and_then(|q| {
@@ -78,6 +85,9 @@ impl State {
             Action::LambdaEnableAll => {
                 all_functions().and_then(|all| jobs::lambdas::enable(d, &all, true))
             }
+            Action::IndexReindex => indices().and_then(|rows| jobs::index::reindex(d, rows, &[])),
+            Action::IndexCreate => indices().and_then(|rows| jobs::index::create(d, rows, &[])),
+            Action::IndexDelete => indices().and_then(|rows| jobs::index::delete(d, rows, &[])),
             Action::VpnSign => vpn_row().and_then(|row| match row {
                 Some(VpnRow::Pending(p)) => jobs::vpn::sign(d, &dir, p),
                 _ => Err("select a pending request to sign".into()),

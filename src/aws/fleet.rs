@@ -295,7 +295,25 @@ impl Fleet {
                 None => None,
                 Some(name) => {
                     let _permit = self.in_flight.acquire().await;
-                    Some(super::opensearch::domain(c, name).await.map(|s| {
+                    let domain = super::opensearch::domain(c, name).await;
+                    // The colour when the data plane answers in time; the
+                    // Index panel says why when it does not.
+                    let cluster_status = match &domain {
+                        Ok(s) => match super::search::endpoint_of(d, Some(s))
+                            .and_then(|url| super::search::SearchClient::new(c, &url, s.vpc))
+                        {
+                            Ok(client) => client
+                                .with_timeout(FLEET_SEARCH_TIMEOUT)
+                                .health()
+                                .await
+                                .ok()
+                                .and_then(|h| h.status)
+                                .map(|c| c.as_str().to_string()),
+                            Err(_) => None,
+                        },
+                        Err(_) => None,
+                    };
+                    Some(domain.map(|s| {
                         IndexHealth {
                             domain: s.name.clone(),
                             state: if s.deleted {
@@ -308,8 +326,7 @@ impl Fleet {
                                 "active"
                             }
                             .to_string(),
-                            // The Index issue will read `_cluster/health`.
-                            cluster_status: None,
+                            cluster_status,
                         }
                     }))
                 }
@@ -321,6 +338,9 @@ impl Fleet {
 }
 
 /// A cell from an answer: `None` is a cell the deployment does not configure.
+/// How long the overview waits for a cluster's colour.
+const FLEET_SEARCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn of<T>(out: Option<Result<T, Problem>>) -> Cell<T> {
     match out {
         None => Cell::Unset,

@@ -10,6 +10,7 @@ pub mod fleet;
 pub mod lambda;
 pub mod logs;
 pub mod opensearch;
+pub mod search;
 pub mod session;
 pub mod sqs;
 pub mod sts;
@@ -62,6 +63,8 @@ pub enum Response {
     LogGroups(Vec<LogGroupRow>),
     /// `None`: the deployment names no search domain.
     Domain(Option<DomainStatus>),
+    /// The domain with its cluster health and indices (the Index panel).
+    Index(Box<crate::model::IndexView>),
     StackDetail(String, StackDetail),
     FunctionDetail(String, Box<FunctionDetail>),
     Tail {
@@ -190,11 +193,22 @@ async fn run(
             }
             _ => {}
         }
-        let resources = deployment.resources.clone();
+        let d = deployment.clone();
         let events = events.clone();
         tasks.spawn(async move {
             let start = Instant::now();
-            let outcome = fetch(&c, &resources, &request).await;
+            let outcome = match request {
+                // The data plane needs the deployment's name and region, not only its resources.
+                Request::Domain
+                    if d.resources.opensearch_domain.is_some()
+                        || d.resources.opensearch_url.is_some() =>
+                {
+                    search::view(&c, &d)
+                        .await
+                        .map(|v| Response::Index(Box::new(v)))
+                }
+                _ => fetch(&c, &d.resources, &request).await,
+            };
             tracing::debug!(?request, took = ?start.elapsed(), ok = outcome.is_ok(), "fetched");
             let _ = events
                 .send(Event {

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod completions;
 pub mod config_init;
 pub mod fleet;
+pub mod index;
 pub mod jobs;
 pub mod lambdas;
 pub mod logs;
@@ -39,6 +40,11 @@ pub struct Cli {
     /// Send every deployment's AWS calls to this endpoint (like the AWS CLI's flag).
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
+
+    /// Send every deployment's OpenSearch data-plane requests here (a tunnel,
+    /// or the sandbox's data plane), as --endpoint-url does for the AWS APIs.
+    #[arg(long, global = true, value_name = "URL")]
+    pub opensearch_url: Option<String>,
 
     /// Offer and send nothing that changes AWS, whatever the config says.
     #[arg(long, global = true)]
@@ -85,6 +91,9 @@ pub enum Command {
     /// A deployment's SQS queues: list, purge, peek, redrive.
     #[command(subcommand)]
     Queues(queues::QueuesCommand),
+    /// A deployment's search domain: health, and create, delete or reindex its indices.
+    #[command(subcommand)]
+    Index(index::IndexCommand),
     /// A deployment's Lambda functions: list, disable, enable, invoke.
     #[command(subcommand)]
     Lambdas(lambdas::LambdasCommand),
@@ -168,6 +177,32 @@ pub fn load(cli: &Cli) -> Loaded {
             }
         }
     }
+    if let Some(url) = &cli.opensearch_url {
+        match url::Url::parse(url) {
+            Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {
+                for d in &mut loaded.config.deployments {
+                    if d.sandbox_credentials && !crate::config::deployments::is_loopback_url(url) {
+                        loaded.diagnostics.push(Diagnostic::error(
+                            &file,
+                            format!(
+                                "deployment `{}` uses sandbox_credentials, which only work with a loopback --opensearch-url, not {url}",
+                                d.name
+                            ),
+                        ));
+                    } else {
+                        d.resources.opensearch_url = Some(url.clone());
+                    }
+                }
+            }
+            _ => loaded.diagnostics.push(
+                Diagnostic::error(
+                    Path::new("--opensearch-url"),
+                    format!("`{url}` is not an http(s) URL"),
+                )
+                .help("write it like http://127.0.0.1:9200"),
+            ),
+        }
+    }
     if cli.read_only {
         for d in &mut loaded.config.deployments {
             d.read_only = true;
@@ -246,6 +281,10 @@ fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         Some(Command::Queues(cmd)) => {
             let loaded = load_or_bail(&cli)?;
             runtime.block_on(queues::run(cmd, &loaded.config, cli.deployment.as_deref()))
+        }
+        Some(Command::Index(cmd)) => {
+            let loaded = load_or_bail(&cli)?;
+            runtime.block_on(index::run(cmd, &loaded.config, cli.deployment.as_deref()))
         }
         Some(Command::Lambdas(cmd)) => {
             let loaded = load_or_bail(&cli)?;
@@ -338,6 +377,14 @@ async fn sandbox(cli: &Cli, cmd: &SandboxCommand) -> Result<ExitCode> {
         SandboxCommand::Follow { rate } => (true, *rate),
     };
     if follow {
+        // The search domains' data plane lives as long as the log lines flow.
+        for (url, server) in crate::sandbox::serve_search(&deployments).await? {
+            println!(
+                "OpenSearch data plane (sandbox, {}) on {url}",
+                crate::sandbox::search::VERSION
+            );
+            std::mem::forget(server);
+        }
         println!("writing log lines at ~{rate}/s; Ctrl-C stops");
         tokio::select! {
             r = crate::sandbox::follow(&deployments, rate) => r?,

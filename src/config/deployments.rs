@@ -58,11 +58,53 @@ pub struct Resources {
     pub queues: Option<Selector>,
     pub log_groups: Option<Selector>,
     pub opensearch_domain: Option<String>,
+    /// The domain's data plane at another address than DescribeDomain's
+    /// endpoint: a tunnel or VPN into its VPC, or a proxy. `--endpoint-url`
+    /// does not change it; `--opensearch-url` does.
+    pub opensearch_url: Option<String>,
+    /// The indices `index create|delete|reindex` manage, by the alias they are reached by.
+    pub indices: Vec<IndexDefinition>,
+    /// How `index reindex` rebuilds them.
+    pub reindex: Option<ReindexStrategy>,
     pub health_urls: Vec<String>,
     /// The AWS Client VPN endpoint (`cvpn-endpoint-…`) that `opsdeck vpn publish` targets.
     pub vpn_endpoint: Option<String>,
     /// The VPN PKI folder of this deployment (used when `--pki` is not given).
     pub vpn_pki: Option<PathBuf>,
+}
+
+/// An index as the deployment defines it (Azul's `make create`): the alias
+/// clients use, and the file with its settings and mappings (the body of
+/// `PUT /INDEX`; a path relative to where opsdeck runs, like `vpn_pki`).
+/// The index itself is `NAME-YYYYMMDD-HHMMSS`, behind the alias `NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexDefinition {
+    pub name: String,
+    pub definition: PathBuf,
+}
+
+/// How a reindex is done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReindexStrategy {
+    /// In OpenSearch: a new index from the definition, `_reindex` from the
+    /// old one as a task, the alias swapped when it succeeds.
+    OpenSearch {
+        /// Delete the old index once the alias points at the new one.
+        delete_old: bool,
+    },
+    /// Azul's way: invoke a function that queues the work; the job watches
+    /// the notification queue drain and the indices' doc counts grow.
+    Lambda {
+        function: String,
+        /// The invoke's payload (JSON, checked when the config loads).
+        payload: String,
+        /// The queue whose depth is the work still to do.
+        queue: String,
+        /// Done once the queue stayed empty this long.
+        quiet_period: Duration,
+        /// Given up (and said so) after this long.
+        timeout: Duration,
+    },
 }
 
 /// Which resources of a kind belong to a deployment.
@@ -158,11 +200,38 @@ struct RawResources {
     queues: Option<Spanned<RawSelector>>,
     log_groups: Option<Spanned<RawSelector>>,
     opensearch_domain: Option<String>,
+    opensearch_url: Option<Spanned<String>>,
+    #[serde(default)]
+    indices: Vec<RawIndexDefinition>,
+    reindex: Option<Spanned<RawReindex>>,
     #[serde(default)]
     health_urls: Vec<Spanned<String>>,
     vpn_endpoint: Option<String>,
     vpn_pki: Option<PathBuf>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIndexDefinition {
+    name: String,
+    definition: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReindex {
+    strategy: Spanned<String>,
+    delete_old: Option<bool>,
+    function: Option<String>,
+    payload: Option<Spanned<String>>,
+    queue: Option<String>,
+    quiet_period_secs: Option<u64>,
+    timeout_secs: Option<u64>,
+}
+
+/// The lambda strategy's defaults: a minute without messages, an hour in all.
+pub const QUIET_PERIOD: Duration = Duration::from_secs(60);
+pub const REINDEX_TIMEOUT: Duration = Duration::from_secs(3600);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -272,12 +341,33 @@ impl Checker<'_> {
                 );
             }
         }
+        if let Some(url) = &r.opensearch_url {
+            match url::Url::parse(url.get_ref()) {
+                Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+                _ => self.error(
+                    url,
+                    format!("opensearch_url `{}` is not an http(s) URL", url.get_ref()),
+                    "write it like \"https://localhost:9200\" (a tunnel to the domain)",
+                ),
+            }
+        }
+        let reindex = r.reindex.and_then(|raw| self.reindex(raw));
         let resources = Resources {
             stacks: self.selector(r.stacks, "stacks"),
             lambdas: self.selector(r.lambdas, "lambdas"),
             queues: self.selector(r.queues, "queues"),
             log_groups: self.selector(r.log_groups, "log_groups"),
             opensearch_domain: r.opensearch_domain,
+            opensearch_url: r.opensearch_url.map(Spanned::into_inner),
+            indices: r
+                .indices
+                .into_iter()
+                .map(|i| IndexDefinition {
+                    name: i.name,
+                    definition: i.definition,
+                })
+                .collect(),
+            reindex,
             health_urls: r.health_urls.into_iter().map(Spanned::into_inner).collect(),
             vpn_endpoint: r.vpn_endpoint,
             vpn_pki: r.vpn_pki,
@@ -291,6 +381,67 @@ impl Checker<'_> {
             read_only: raw.read_only,
             sandbox_credentials: sandbox,
             resources,
+        }
+    }
+
+    fn reindex(&mut self, raw: Spanned<RawReindex>) -> Option<ReindexStrategy> {
+        let at = Spanned::new(raw.span(), ());
+        let raw = raw.into_inner();
+        match raw.strategy.get_ref().as_str() {
+            "opensearch" => Some(ReindexStrategy::OpenSearch {
+                delete_old: raw.delete_old.unwrap_or(false),
+            }),
+            "lambda" => {
+                let (Some(function), Some(queue)) = (raw.function, raw.queue) else {
+                    self.error(
+                        &at,
+                        "the lambda reindex strategy needs `function` and `queue`".into(),
+                        "name the function to invoke and the notification queue it fills",
+                    );
+                    return None;
+                };
+                let payload = match raw.payload {
+                    None => "{}".to_string(),
+                    Some(p) => match serde_json::from_str::<serde_json::Value>(p.get_ref()) {
+                        Ok(_) => p.into_inner(),
+                        Err(e) => {
+                            self.error(
+                                &p,
+                                format!("the reindex payload is not JSON: {e}"),
+                                "write it as a TOML string holding JSON, e.g. payload = '{\"action\": \"reindex\"}'",
+                            );
+                            return None;
+                        }
+                    },
+                };
+                if raw.quiet_period_secs == Some(0) {
+                    self.error(
+                        &at,
+                        "quiet_period_secs = 0 would end the reindex at once".into(),
+                        "choose how long the queue must stay empty, e.g. 60",
+                    );
+                    return None;
+                }
+                Some(ReindexStrategy::Lambda {
+                    function,
+                    payload,
+                    queue,
+                    quiet_period: raw
+                        .quiet_period_secs
+                        .map_or(QUIET_PERIOD, Duration::from_secs),
+                    timeout: raw
+                        .timeout_secs
+                        .map_or(REINDEX_TIMEOUT, Duration::from_secs),
+                })
+            }
+            other => {
+                self.error(
+                    &raw.strategy,
+                    format!("unknown reindex strategy `{other}`"),
+                    "write strategy = \"opensearch\" or strategy = \"lambda\"",
+                );
+                None
+            }
         }
     }
 

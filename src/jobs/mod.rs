@@ -19,6 +19,7 @@
 //! `Op` arm and run function here, and its CLI line.
 
 pub mod audit;
+pub mod index;
 pub mod lambdas;
 pub mod queues;
 pub mod runner;
@@ -130,6 +131,14 @@ pub enum Op {
         payload: String,
         kind: lambdas::InvokeKind,
     },
+    /// Create the missing indices of the definitions, each behind its alias.
+    IndexCreate {
+        definitions: Vec<index::Definition>,
+    },
+    IndexDelete {
+        indices: Vec<String>,
+    },
+    Reindex(Box<index::ReindexOp>),
 }
 
 impl Op {
@@ -157,6 +166,12 @@ impl Op {
             Op::Pki { .. } => Err("a PKI change is written at once; it cannot be stopped"),
             Op::PublishCrl { .. } | Op::ImportServerCert { .. } => {
                 Err("an import is one request to AWS; it cannot be stopped")
+            }
+            Op::Reindex(_) => Ok(()),
+            Op::IndexCreate { definitions } if definitions.len() > 1 => Ok(()),
+            Op::IndexDelete { indices } if indices.len() > 1 => Ok(()),
+            Op::IndexCreate { .. } | Op::IndexDelete { .. } => {
+                Err("one index is one request to OpenSearch; it cannot be stopped")
             }
         }
     }
@@ -390,6 +405,18 @@ async fn run_op(plan: &Plan, c: Option<&Clients>, ctx: &Ctx) -> Outcome {
             kind,
         } => match aws() {
             Ok(c) => lambdas::run_invoke(c, function, payload, *kind, ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::IndexCreate { definitions } => match aws() {
+            Ok(c) => index::run_create(c, &plan.deployment, definitions, ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::IndexDelete { indices } => match aws() {
+            Ok(c) => index::run_delete(c, &plan.deployment, indices, ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::Reindex(op) => match aws() {
+            Ok(c) => index::run_reindex(c, &plan.deployment, op, ctx).await,
             Err(e) => Outcome::failed(e),
         },
     }

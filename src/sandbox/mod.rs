@@ -7,6 +7,7 @@
 //! that is not on this machine: it must never create things in a real account.
 
 pub mod lines;
+pub mod search;
 pub mod sigv4;
 
 use std::io::Write;
@@ -607,6 +608,48 @@ async fn seed_domain(c: &Clients, env: &str) -> Result<()> {
         .await
         .wrap_err_with(|| format!("creating search domain {name}"))?;
     Ok(())
+}
+
+/// Starts the data plane of every loopback `opensearch_url` of the
+/// deployments: one server per address, one cluster per deployment (by its
+/// region), `prod` yellow with unassigned replicas.
+pub async fn serve_search(
+    deployments: &[Deployment],
+) -> Result<Vec<(String, search::SearchServer)>> {
+    let mut by_url: std::collections::BTreeMap<String, Vec<search::Cluster>> = Default::default();
+    for d in deployments {
+        let Some(url) = d
+            .resources
+            .opensearch_url
+            .as_deref()
+            .filter(|u| is_loopback_url(u))
+        else {
+            continue;
+        };
+        let region = d.region.clone().unwrap_or_else(|| "us-east-1".into());
+        let clusters = by_url.entry(url.to_string()).or_default();
+        if clusters.iter().any(|c| c.region == region) {
+            bail!(
+                "deployments sharing the sandbox data plane {url} must be in different regions: two are in {region}"
+            );
+        }
+        clusters.push(search::Cluster::sandbox(
+            &d.name,
+            &region,
+            troubled(&d.name),
+        ));
+    }
+    let mut servers = Vec::new();
+    for (url, clusters) in by_url {
+        let parsed = url::Url::parse(&url).wrap_err_with(|| format!("opensearch_url {url}"))?;
+        let port = parsed.port_or_known_default().unwrap_or(80);
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let server = search::SearchServer::start(addr, clusters)
+            .await
+            .wrap_err_with(|| format!("starting the sandbox's OpenSearch data plane on {url}"))?;
+        servers.push((url, server));
+    }
+    Ok(servers)
 }
 
 /// Appends invocations to the deployments' log groups at `rate` lines per

@@ -51,6 +51,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     if d.read_only {
         spans.push(Span::styled(" READ-ONLY ", t.style(Slot::ReadOnly)));
     }
+    if let Some(badge) = super::index::badge(t, s) {
+        spans.push(Span::raw(" "));
+        spans.push(badge);
+    }
     let mut facts = Vec::new();
     if let Some(p) = &d.profile {
         facts.push(format!("profile {p}"));

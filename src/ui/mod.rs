@@ -7,6 +7,7 @@ mod fleet;
 pub mod format;
 mod function;
 mod header;
+mod index;
 mod jobs;
 mod logs;
 mod overlays;

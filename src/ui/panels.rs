@@ -31,6 +31,9 @@ pub fn draw(
     if s.focus == PanelId::Jobs {
         return super::jobs::draw(frame, area, state, clock);
     }
+    if s.focus == PanelId::Index && s.detail.is_none() {
+        return super::index::draw(frame, area, state, s, clock);
+    }
     if let Some(detail) = &s.detail {
         match &detail.of {
             DetailOf::Stack(name) => stack_detail(frame, area, state, s, detail, name, clock),
@@ -156,10 +159,8 @@ pub fn draw(
             Constraint::Length(14),
             Constraint::Length(12),
         ]),
-        PanelId::Index | PanelId::Logs | PanelId::Vpn | PanelId::Jobs => {
-            index(frame, inner, state, s);
-            return None;
-        }
+        // Drawn by their own modules above.
+        PanelId::Index | PanelId::Logs | PanelId::Vpn | PanelId::Jobs => return None,
     };
     let (columns, sort) = columns_of(s);
     Some(widgets::table(
@@ -352,47 +353,6 @@ fn outcome_style(t: &Theme, o: Outcome) -> Style {
         Outcome::Failed => Slot::Failed,
         Outcome::Neutral => Slot::Neutral,
     })
-}
-
-fn index(frame: &mut Frame, area: Rect, state: &State, s: &Session) {
-    let t = &state.theme;
-    let lines = match &s.index {
-        Some(None) => vec![Line::styled(
-            "This deployment names no OpenSearch domain (resources.opensearch_domain).",
-            t.style(Slot::Muted),
-        )],
-        Some(Some(d)) => {
-            let (status, slot) = match (d.deleted, d.processing, d.created) {
-                (true, _, _) => ("being deleted", Slot::Failed),
-                (false, true, _) => ("processing (a change is being applied)", Slot::Progress),
-                (false, false, true) => ("active", Slot::Success),
-                (false, false, false) => ("being created", Slot::Progress),
-            };
-            let kv = |k: &str, v: String, style: Style| {
-                Line::from(vec![
-                    Span::styled(format!("{k:<16}"), t.style(Slot::Muted)),
-                    Span::styled(v, style),
-                ])
-            };
-            vec![
-                kv("Domain", d.name.clone(), t.style(Slot::Header)),
-                kv("Status", status.into(), t.style(slot)),
-                kv("Engine", opt(d.engine_version.clone()), t.style(Slot::Text)),
-                kv(
-                    "Instances",
-                    format!(
-                        "{} × {}",
-                        opt(d.instance_count),
-                        opt(d.instance_type.clone())
-                    ),
-                    t.style(Slot::Text),
-                ),
-                kv("Endpoint", opt(d.endpoint.clone()), t.style(Slot::Text)),
-            ]
-        }
-        None => vec![Line::styled("loading…", t.style(Slot::Progress))],
-    };
-    frame.render_widget(Paragraph::new(lines), area);
 }
 
 /// A detail view's frame: what it is of, how fresh, how to leave. Returns

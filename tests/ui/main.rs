@@ -11,6 +11,7 @@ mod common;
 
 mod fleet;
 mod functions;
+mod index;
 mod jobs;
 mod logs;
 mod vpn;
@@ -266,6 +267,9 @@ fn domain(env: &str) -> DomainStatus {
         instance_type: Some("r6g.large.search".into()),
         instance_count: Some(2),
         endpoint: Some(format!("search-{env}-index.us-east-1.es.amazonaws.com")),
+        dedicated_masters: Some((3, "m6g.large.search".into())),
+        storage: Some("EBS gp3 100 GiB".into()),
+        ..DomainStatus::default()
     }
 }
 
