@@ -268,7 +268,7 @@ fn a_function_detail_shows_its_configuration_versions_and_aliases_with_values_hi
         Request::FunctionDetail("dev-notifier".into()),
         Ok(Response::FunctionDetail(
             "dev-notifier".into(),
-            Box::new(FunctionDetail::default()),
+            Box::default(),
         )),
     );
     assert!(h.screen().contains("DB_PASSWORD"));
