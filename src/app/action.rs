@@ -63,6 +63,7 @@ actions! {
     LambdaDisableAll => "lambda_disable_all", Confirmed, "Disable every function of the deployment (the emergency switch)";
     LambdaEnableAll => "lambda_enable_all", Confirmed, "Enable every function opsdeck disabled, each as it was";
     LambdaInvoke => "lambda_invoke", Change, "Invoke the selected function (confirmed on protected deployments; a dry run is a read)";
+    StackDeploy => "stack_deploy", Change, "Preview a deploy of the selected stack (creates a change set), then confirm its diff";
     VpnSign => "vpn_sign", Confirmed, "Sign the selected pending certificate request";
     VpnRevoke => "vpn_revoke", Confirmed, "Revoke the selected certificate";
     VpnCrl => "vpn_crl", Confirmed, "Regenerate the certificate revocation list";

@@ -205,6 +205,10 @@ fn panel_of_op(op: &Op) -> PanelId {
         Op::LambdaDisable { .. } | Op::LambdaEnable { .. } | Op::LambdaInvoke { .. } => {
             PanelId::Functions
         }
+        Op::StackPreview { .. }
+        | Op::StackExecute { .. }
+        | Op::StackDiscard { .. }
+        | Op::StackCancel { .. } => PanelId::Stacks,
     }
 }
 
@@ -345,6 +349,21 @@ impl State {
                     self.jobs
                         .purged
                         .insert((deployment.clone(), q.clone()), *at);
+                }
+            }
+            Some(Detail::Next(plan)) => {
+                let plan = (**plan).clone();
+                if matches!(self.overlay, Some(Overlay::Confirm(_))) {
+                    // One confirm at a time: this one is declined at once.
+                    self.warn(format!(
+                        "{}: another confirm is open, so this one was declined",
+                        plan.title
+                    ));
+                    if let Some(undo) = plan.declined() {
+                        self.start_job(undo, now, out);
+                    }
+                } else {
+                    self.propose(Ok(plan), now, out);
                 }
             }
             Some(Detail::Peek { .. } | Detail::Invoke(_)) if self.overlay.is_none() => {

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod lambdas;
 pub mod logs;
 pub mod queues;
+pub mod stacks;
 pub mod vpn;
 
 use crate::app::{Action, State};
@@ -88,6 +89,9 @@ pub enum Command {
     /// A deployment's Lambda functions: list, disable, enable, invoke.
     #[command(subcommand)]
     Lambdas(lambdas::LambdasCommand),
+    /// A deployment's CloudFormation stacks: deploy (change sets), cancel, events.
+    #[command(subcommand)]
+    Stacks(stacks::StacksCommand),
     /// The audit log: every confirmed change, when it started and how it ended.
     Audit {
         /// Only entries since then: 1d, 2h, 2026-11-20, RFC 3339.
@@ -250,6 +254,10 @@ fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         Some(Command::Lambdas(cmd)) => {
             let loaded = load_or_bail(&cli)?;
             runtime.block_on(lambdas::run(cmd, &loaded.config, cli.deployment.as_deref()))
+        }
+        Some(Command::Stacks(cmd)) => {
+            let loaded = load_or_bail(&cli)?;
+            runtime.block_on(stacks::run(cmd, &loaded.config, cli.deployment.as_deref()))
         }
         Some(Command::Audit { since, json }) => audit::run(since.as_deref(), *json),
         None => {

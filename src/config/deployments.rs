@@ -63,6 +63,45 @@ pub struct Resources {
     pub vpn_endpoint: Option<String>,
     /// The VPN PKI folder of this deployment (used when `--pki` is not given).
     pub vpn_pki: Option<PathBuf>,
+    /// The stacks this deployment can deploy, each with its template source.
+    pub deploy_stacks: Vec<StackSource>,
+}
+
+/// How one stack is deployed (`[[deployment.stack]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackSource {
+    pub name: String,
+    pub template: TemplateSource,
+    /// Parameter values, by key (sorted, so plans and audit lines are stable).
+    pub parameters: std::collections::BTreeMap<String, String>,
+    /// `CAPABILITY_IAM`, `CAPABILITY_NAMED_IAM`, `CAPABILITY_AUTO_EXPAND`.
+    pub capabilities: Vec<String>,
+}
+
+/// Where a stack's template comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateSource {
+    /// A file, relative to where opsdeck runs.
+    File(PathBuf),
+    /// A shell command whose stdout is the template (`cdk synth -q Stack`).
+    Command(String),
+}
+
+/// The capabilities CloudFormation knows.
+pub const CAPABILITIES: &[&str] = &[
+    "CAPABILITY_IAM",
+    "CAPABILITY_NAMED_IAM",
+    "CAPABILITY_AUTO_EXPAND",
+];
+
+impl Deployment {
+    /// The configured deploy of a stack, if any.
+    pub fn stack_source(&self, stack: &str) -> Option<&StackSource> {
+        self.resources
+            .deploy_stacks
+            .iter()
+            .find(|s| s.name == stack)
+    }
 }
 
 /// Which resources of a kind belong to a deployment.
@@ -148,6 +187,21 @@ struct RawDeployment {
     sandbox_credentials: Option<Spanned<bool>>,
     #[serde(default)]
     resources: RawResources,
+    /// `[[deployment.stack]]`: stacks to deploy.
+    #[serde(default)]
+    stack: Vec<Spanned<RawStack>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStack {
+    name: String,
+    template: Option<PathBuf>,
+    template_command: Option<String>,
+    #[serde(default)]
+    parameters: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    capabilities: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -272,6 +326,62 @@ impl Checker<'_> {
                 );
             }
         }
+        let mut deploy_stacks: Vec<StackSource> = Vec::new();
+        for raw in raw.stack {
+            let at = Spanned::new(raw.span(), ());
+            let RawStack {
+                name,
+                template,
+                template_command,
+                parameters,
+                capabilities,
+            } = raw.into_inner();
+            let template = match (template, template_command) {
+                (Some(f), None) => TemplateSource::File(f),
+                (None, Some(c)) if !c.trim().is_empty() => TemplateSource::Command(c),
+                (Some(_), Some(_)) => {
+                    self.error(
+                        &at,
+                        format!("stack `{name}` has both `template` and `template_command`"),
+                        "keep one: a template file, or a command whose stdout is the template",
+                    );
+                    continue;
+                }
+                (None, _) => {
+                    self.error(
+                        &at,
+                        format!("stack `{name}` has no template"),
+                        "add template = \"path/to/template.yaml\" or template_command = \"cdk synth -q Stack\"",
+                    );
+                    continue;
+                }
+            };
+            if let Some(bad) = capabilities
+                .iter()
+                .find(|c| !CAPABILITIES.contains(&c.as_str()))
+            {
+                self.error(
+                    &at,
+                    format!("stack `{name}`: `{bad}` is not a CloudFormation capability"),
+                    format!("choose from {}", CAPABILITIES.join(", ")),
+                );
+                continue;
+            }
+            if deploy_stacks.iter().any(|s| s.name == name) {
+                self.error(
+                    &at,
+                    format!("stack `{name}` is configured twice"),
+                    "keep one [[deployment.stack]] table per stack",
+                );
+                continue;
+            }
+            deploy_stacks.push(StackSource {
+                name,
+                template,
+                parameters,
+                capabilities,
+            });
+        }
         let resources = Resources {
             stacks: self.selector(r.stacks, "stacks"),
             lambdas: self.selector(r.lambdas, "lambdas"),
@@ -281,6 +391,7 @@ impl Checker<'_> {
             health_urls: r.health_urls.into_iter().map(Spanned::into_inner).collect(),
             vpn_endpoint: r.vpn_endpoint,
             vpn_pki: r.vpn_pki,
+            deploy_stacks,
         };
         Deployment {
             name,

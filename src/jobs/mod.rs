@@ -22,6 +22,7 @@ pub mod audit;
 pub mod lambdas;
 pub mod queues;
 pub mod runner;
+pub mod stacks;
 pub mod vpn;
 
 use std::time::{Instant, SystemTime};
@@ -130,6 +131,24 @@ pub enum Op {
         payload: String,
         kind: lambdas::InvokeKind,
     },
+    /// Create and describe a change set (`keep`: for the execution to come;
+    /// else it is deleted once shown).
+    StackPreview {
+        source: Box<crate::config::StackSource>,
+        keep: bool,
+    },
+    /// Execute a previewed change set and follow the stack to its end.
+    StackExecute {
+        preview: Box<stacks::ChangeSetPreview>,
+    },
+    /// Delete a change set nobody executed.
+    StackDiscard {
+        preview: Box<stacks::ChangeSetPreview>,
+    },
+    /// CancelUpdateStack, then follow the rollback.
+    StackCancel {
+        stack: String,
+    },
 }
 
 impl Op {
@@ -158,6 +177,25 @@ impl Op {
             Op::PublishCrl { .. } | Op::ImportServerCert { .. } => {
                 Err("an import is one request to AWS; it cannot be stopped")
             }
+            Op::StackExecute { preview } if !preview.create => Ok(()),
+            Op::StackExecute { .. } => Err(
+                "CloudFormation cannot cancel a stack creation; a failed one rolls back by itself",
+            ),
+            Op::StackPreview { .. } | Op::StackDiscard { .. } => {
+                Err("a preview is a few requests that end by themselves; it cannot be stopped")
+            }
+            Op::StackCancel { .. } => Err("a cancel is already what stops the update"),
+        }
+    }
+}
+
+impl Plan {
+    /// What to do when the user declines this plan at the confirm, so a
+    /// decline leaves nothing behind (an executed-never change set).
+    pub fn declined(&self) -> Option<Plan> {
+        match &self.op {
+            Op::StackExecute { preview } => Some(stacks::discard(&self.deployment, preview)),
+            _ => None,
         }
     }
 }
@@ -181,6 +219,11 @@ pub enum Detail {
     Purged(Vec<(String, SystemTime)>),
     /// What an invoke returned.
     Invoke(Box<lambdas::Invoked>),
+    /// A change the job prepared, to confirm next (a previewed change set's
+    /// execution); declining it runs [`Plan::declined`].
+    Next(Box<Plan>),
+    /// A change set shown and deleted (a preview only).
+    ChangeSet(Box<stacks::ChangeSetPreview>),
 }
 
 /// How a job ended.
@@ -390,6 +433,22 @@ async fn run_op(plan: &Plan, c: Option<&Clients>, ctx: &Ctx) -> Outcome {
             kind,
         } => match aws() {
             Ok(c) => lambdas::run_invoke(c, function, payload, *kind, ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::StackPreview { source, keep } => match aws() {
+            Ok(c) => stacks::run_preview(c, &plan.deployment, source, *keep, ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::StackExecute { preview } => match aws() {
+            Ok(c) => stacks::run_execute(c, preview, ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::StackDiscard { preview } => match aws() {
+            Ok(c) => stacks::run_discard(c, preview, ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::StackCancel { stack } => match aws() {
+            Ok(c) => stacks::run_cancel(c, stack, ctx).await,
             Err(e) => Outcome::failed(e),
         },
     }

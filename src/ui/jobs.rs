@@ -181,11 +181,14 @@ pub fn output(frame: &mut Frame, state: &State, key: &str, scroll: usize, clock:
     if !r.output.is_empty() {
         lines.push(Line::raw(""));
         lines.push(Line::styled("output", t.style(Slot::Header)));
-        lines.extend(
-            r.output
-                .iter()
-                .map(|l| Line::styled(l.clone(), t.style(Slot::Text))),
-        );
+        lines.extend(r.output.iter().map(|l| {
+            let slot = if l.starts_with(crate::jobs::stacks::WARN) {
+                Slot::Warning
+            } else {
+                Slot::Text
+            };
+            Line::styled(l.clone(), t.style(slot))
+        }));
     }
     let max = lines.len().saturating_sub(usize::from(inner.height));
     frame.render_widget(
