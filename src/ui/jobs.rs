@@ -190,13 +190,12 @@ pub fn output(frame: &mut Frame, state: &State, key: &str, scroll: usize, clock:
             Line::styled(l.clone(), t.style(slot))
         }));
     }
-    let max = lines.len().saturating_sub(usize::from(inner.height));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll.min(max) as u16, 0)),
-        inner,
-    );
+    let text = Paragraph::new(lines).wrap(Wrap { trim: false });
+    // Long lines wrap: the end is counted in drawn rows, not in lines.
+    let max = text
+        .line_count(inner.width)
+        .saturating_sub(usize::from(inner.height));
+    frame.render_widget(text.scroll((scroll.min(max) as u16, 0)), inner);
 }
 
 /// What a peek saw, one block a message, JSON bodies pretty-printed.

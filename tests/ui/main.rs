@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod deploy;
 mod fleet;
 mod functions;
 mod jobs;
