@@ -289,7 +289,7 @@ async fn the_console_flow_declined_discards_the_change_set() {
     };
     assert_eq!(
         pending_change_sets(&c, "dev-web").await,
-        [p.change_set.clone()]
+        vec![p.change_set.clone()]
     );
     // Nothing changes without the confirm: declining discards it.
     let discard = execute.declined().unwrap();
