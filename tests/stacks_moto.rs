@@ -1,7 +1,7 @@
 //! Stack deploys through change sets, against a real moto server through
 //! the real SDK, the same plans and jobs, and the real CLI binary. The
 //! sandbox seeds `dev-web` from config/templates/web.yaml; the config
-//! deploys web-changed.yaml over it (a topic added, the queue modified, the
+//! deploys web-changed.yaml over it (a topic added, the queue web-dev-uploads modified, the
 //! bucket removed, parameter Version 1 → 2).
 //!
 //! moto executes change sets synchronously and gives no `Replacement` and
@@ -232,7 +232,7 @@ async fn a_missing_stack_is_created_through_a_create_change_set() {
         "--template",
         "config/templates/web.yaml",
         "--parameter",
-        "Stage=dev",
+        "Stage=fresh",
     ];
     // The preview of a creation leaves no empty REVIEW_IN_PROGRESS stack.
     let preview = opsdeck_cli(&config, &audit, &base);
@@ -242,7 +242,7 @@ async fn a_missing_stack_is_created_through_a_create_change_set() {
         "{preview:?}"
     );
     assert!(
-        stdout(&preview).contains("Stage: (not set) → dev"),
+        stdout(&preview).contains("Stage: (not set) → fresh"),
         "{preview:?}"
     );
     assert_eq!(status(&c, "dev-fresh").await, None);
