@@ -452,8 +452,8 @@ async fn bad_input_is_refused_before_anything_is_created() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn events_prints_the_history_oldest_first() {
-    let (moto, _deployments) = seeded().await;
+async fn events_print_the_history_oldest_first_and_the_template_is_read() {
+    let (moto, deployments) = seeded().await;
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let config = config_file(dir.path(), &moto, false);
@@ -467,4 +467,12 @@ async fn events_prints_the_history_oldest_first() {
     let first = text.find("CREATE_IN_PROGRESS").expect("a create event");
     let last = text.rfind("CREATE_COMPLETE").expect("the stack created");
     assert!(first < last, "{text}");
+    // The stack view's template: GetTemplate, as deployed.
+    let c = Clients::connect(&dev(&deployments)).await.unwrap();
+    let detail = opsdeck::aws::cloudformation::detail(&c, "dev-web")
+        .await
+        .unwrap();
+    let template = detail.template.unwrap().unwrap();
+    assert!(template.contains("web-${Stage}-uploads"), "{template}");
+    assert!(template.contains("StaticBucket"), "{template}");
 }

@@ -195,6 +195,32 @@ impl Jobs {
     pub fn running(&self) -> usize {
         self.list.rows.iter().filter(|r| r.running()).count()
     }
+
+    /// Whether a stack job (a deploy, a cancel) runs on this stack now: its
+    /// detail view then follows it live.
+    pub fn on_stack(&self, deployment: &str, stack: &str) -> bool {
+        let target = format!("stack {stack}");
+        self.list.rows.iter().any(|r| {
+            r.running()
+                && r.deployment == deployment
+                && r.action.starts_with("stack_")
+                && r.target == target
+        })
+    }
+}
+
+/// How often an open stack detail refreshes while a job runs on its stack.
+pub const LIVE_DETAIL: Duration = Duration::from_secs(2);
+
+impl Jobs {
+    /// When the open stack detail of `s` is due for its live refresh.
+    pub(super) fn live_detail_due(&self, s: &super::state::Session) -> Option<Instant> {
+        let d = s.detail.as_ref()?;
+        if !self.on_stack(&s.deployment.name, &d.stack) {
+            return None;
+        }
+        d.fetch.due_at(LIVE_DETAIL)
+    }
 }
 
 /// The panel a job's changes show in (refreshed when it ends).

@@ -244,3 +244,68 @@ fn a_failed_deploy_names_the_rollback_and_its_cause() {
         theme.style(Slot::Warning).fg.unwrap()
     );
 }
+
+#[test]
+fn the_stack_detail_follows_a_running_deploy_live() {
+    let (mut h, id) = deploying();
+    h.act(Action::PanelStacks);
+    h.act(Action::Open);
+    let asked = |h: &Harness| {
+        h.commands
+            .iter()
+            .filter(|c| matches!(c, Command::Send(Request::StackDetail(n)) if n == "dev-web"))
+            .count()
+    };
+    assert_eq!(asked(&h), 1, "{:?}", h.commands);
+    let detail = |status: &str| StackDetail {
+        resources: vec![],
+        events: vec![StackEvent {
+            time: ago(1),
+            logical_id: "UploadQueue".into(),
+            status: status.into(),
+            reason: None,
+        }],
+        template: Some(Ok(
+            "Resources:\n  UploadQueue:\n    Type: AWS::SQS::Queue".into()
+        )),
+    };
+    h.answer(
+        Request::StackDetail("dev-web".into()),
+        Ok(Response::StackDetail(
+            "dev-web".into(),
+            detail("UPDATE_IN_PROGRESS"),
+        )),
+    );
+    // Each tick past the live interval asks again while the job runs.
+    h.send(Msg::Tick, 4);
+    assert_eq!(asked(&h), 2, "{:?}", h.commands);
+    assert!(h.state.next_wake(h.at(4)).is_some());
+    h.answer(
+        Request::StackDetail("dev-web".into()),
+        Ok(Response::StackDetail(
+            "dev-web".into(),
+            detail("UPDATE_COMPLETE"),
+        )),
+    );
+    let screen = h.screen();
+    assert!(
+        screen.contains("UploadQueue") && screen.contains("UPDATE_COMPLETE"),
+        "{screen}"
+    );
+    // The template, as deployed, below the events.
+    h.act(Action::Bottom);
+    let screen = h.screen();
+    assert!(
+        screen.contains("Template") && screen.contains("Type: AWS::SQS::Queue"),
+        "{screen}"
+    );
+    // Once the job ends, the detail is refreshed only when asked.
+    job_event(
+        &mut h,
+        id,
+        JobUpdate::Finished(Outcome::ok("stack dev-web: UPDATE_COMPLETE")),
+    );
+    let before = asked(&h);
+    h.send(Msg::Tick, 30);
+    assert_eq!(asked(&h), before, "{:?}", h.commands);
+}

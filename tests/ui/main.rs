@@ -332,6 +332,7 @@ fn stack_detail() {
                 reason: Some("User Initiated".into()),
             },
         ],
+        template: Some(Ok("{\n  \"Resources\": {}\n}".into())),
     };
     h.answer(
         Request::StackDetail("dev-core".into()),
