@@ -228,9 +228,11 @@ fn panel_of_op(op: &Op) -> PanelId {
     match op {
         Op::Pki { .. } | Op::PublishCrl { .. } | Op::ImportServerCert { .. } => PanelId::Vpn,
         Op::Purge { .. } | Op::Peek { .. } | Op::Redrive { .. } => PanelId::Queues,
-        Op::LambdaDisable { .. } | Op::LambdaEnable { .. } | Op::LambdaInvoke { .. } => {
-            PanelId::Functions
-        }
+        Op::LambdaDisable { .. }
+        | Op::LambdaEnable { .. }
+        | Op::LambdaInvoke { .. }
+        | Op::LambdaDeploy { .. }
+        | Op::LambdaRollback { .. } => PanelId::Functions,
         Op::StackPreview { .. }
         | Op::StackExecute { .. }
         | Op::StackDiscard { .. }

@@ -19,6 +19,7 @@
 //! `Op` arm and run function here, and its CLI line.
 
 pub mod audit;
+pub mod lambda_code;
 pub mod lambdas;
 pub mod queues;
 pub mod runner;
@@ -131,6 +132,18 @@ pub enum Op {
         payload: String,
         kind: lambdas::InvokeKind,
     },
+    /// New code from a zip: upload, wait, publish, move the alias.
+    LambdaDeploy {
+        function: String,
+        zip: std::path::PathBuf,
+        alias: Option<String>,
+    },
+    /// Move an alias back to an earlier version.
+    LambdaRollback {
+        function: String,
+        alias: String,
+        to: Option<String>,
+    },
     /// Create and describe a change set (`keep`: for the execution to come;
     /// else it is deleted once shown).
     StackPreview {
@@ -185,6 +198,12 @@ impl Op {
                 Err("a preview is a few requests that end by themselves; it cannot be stopped")
             }
             Op::StackCancel { .. } => Err("a cancel is already what stops the update"),
+            Op::LambdaDeploy { .. } => Err(
+                "a code deploy is an upload and a publish that belong together; it cannot be stopped",
+            ),
+            Op::LambdaRollback { .. } => {
+                Err("a rollback is one request to Lambda; it cannot be stopped")
+            }
         }
     }
 }
@@ -433,6 +452,22 @@ async fn run_op(plan: &Plan, c: Option<&Clients>, ctx: &Ctx) -> Outcome {
             kind,
         } => match aws() {
             Ok(c) => lambdas::run_invoke(c, function, payload, *kind, ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::LambdaDeploy {
+            function,
+            zip,
+            alias,
+        } => match aws() {
+            Ok(c) => lambda_code::run_deploy(c, function, zip, alias.as_deref(), ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::LambdaRollback {
+            function,
+            alias,
+            to,
+        } => match aws() {
+            Ok(c) => lambda_code::run_rollback(c, function, alias, to.as_deref(), ctx).await,
             Err(e) => Outcome::failed(e),
         },
         Op::StackPreview { source, keep } => match aws() {
