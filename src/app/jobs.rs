@@ -234,6 +234,7 @@ fn panel_of_op(op: &Op) -> PanelId {
         | Op::LambdaDeploy { .. }
         | Op::LambdaRollback { .. } => PanelId::Functions,
         Op::StackPreview { .. }
+        | Op::CommandDeploy { .. }
         | Op::StackExecute { .. }
         | Op::StackDiscard { .. }
         | Op::StackCancel { .. } => PanelId::Stacks,

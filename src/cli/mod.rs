@@ -10,6 +10,7 @@ use color_eyre::eyre::{Result, WrapErr, bail};
 pub mod audit;
 pub mod completions;
 pub mod config_init;
+pub mod deploy;
 pub mod fleet;
 pub mod jobs;
 pub mod lambdas;
@@ -89,6 +90,8 @@ pub enum Command {
     /// A deployment's Lambda functions: list, disable, enable, invoke.
     #[command(subcommand)]
     Lambdas(lambdas::LambdasCommand),
+    /// Run a configured deploy command (`[[deployment.command]]`) as a job.
+    Deploy(deploy::DeployArgs),
     /// A deployment's CloudFormation stacks: deploy (change sets), cancel, events.
     #[command(subcommand)]
     Stacks(stacks::StacksCommand),
@@ -254,6 +257,10 @@ fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         Some(Command::Lambdas(cmd)) => {
             let loaded = load_or_bail(&cli)?;
             runtime.block_on(lambdas::run(cmd, &loaded.config, cli.deployment.as_deref()))
+        }
+        Some(Command::Deploy(args)) => {
+            let loaded = load_or_bail(&cli)?;
+            runtime.block_on(deploy::run(args, &loaded.config, cli.deployment.as_deref()))
         }
         Some(Command::Stacks(cmd)) => {
             let loaded = load_or_bail(&cli)?;

@@ -65,6 +65,21 @@ pub struct Resources {
     pub vpn_pki: Option<PathBuf>,
     /// The stacks this deployment can deploy, each with its template source.
     pub deploy_stacks: Vec<StackSource>,
+    /// Deploys that run a command (`make deploy`, `cdk deploy`, Terraform).
+    pub deploy_commands: Vec<CommandDeploy>,
+}
+
+/// A deploy that runs a command (`[[deployment.command]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandDeploy {
+    /// What `opsdeck deploy NAME` calls it.
+    pub name: String,
+    /// A shell command line (`sh -c`).
+    pub run: String,
+    /// Where it runs (relative to where opsdeck runs); `None`: there.
+    pub workdir: Option<PathBuf>,
+    /// More environment, beside AWS_PROFILE, AWS_REGION and OPSDECK_DEPLOYMENT.
+    pub env: std::collections::BTreeMap<String, String>,
 }
 
 /// How one stack is deployed (`[[deployment.stack]]`).
@@ -190,6 +205,19 @@ struct RawDeployment {
     /// `[[deployment.stack]]`: stacks to deploy.
     #[serde(default)]
     stack: Vec<Spanned<RawStack>>,
+    /// `[[deployment.command]]`: deploys that run a command.
+    #[serde(default)]
+    command: Vec<Spanned<RawCommand>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCommand {
+    name: String,
+    run: String,
+    workdir: Option<PathBuf>,
+    #[serde(default)]
+    env: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -382,6 +410,38 @@ impl Checker<'_> {
                 capabilities,
             });
         }
+        let mut deploy_commands: Vec<CommandDeploy> = Vec::new();
+        for raw in raw.command {
+            let at = Spanned::new(raw.span(), ());
+            let RawCommand {
+                name,
+                run,
+                workdir,
+                env,
+            } = raw.into_inner();
+            if run.trim().is_empty() {
+                self.error(
+                    &at,
+                    format!("command deploy `{name}` runs nothing"),
+                    "write run = \"make deploy\"",
+                );
+                continue;
+            }
+            if deploy_commands.iter().any(|c| c.name == name) {
+                self.error(
+                    &at,
+                    format!("command deploy `{name}` is configured twice"),
+                    "keep one [[deployment.command]] table per name",
+                );
+                continue;
+            }
+            deploy_commands.push(CommandDeploy {
+                name,
+                run,
+                workdir,
+                env,
+            });
+        }
         let resources = Resources {
             stacks: self.selector(r.stacks, "stacks"),
             lambdas: self.selector(r.lambdas, "lambdas"),
@@ -392,6 +452,7 @@ impl Checker<'_> {
             vpn_endpoint: r.vpn_endpoint,
             vpn_pki: r.vpn_pki,
             deploy_stacks,
+            deploy_commands,
         };
         Deployment {
             name,

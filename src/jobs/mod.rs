@@ -19,6 +19,7 @@
 //! `Op` arm and run function here, and its CLI line.
 
 pub mod audit;
+pub mod command;
 pub mod lambda_code;
 pub mod lambdas;
 pub mod queues;
@@ -132,6 +133,10 @@ pub enum Op {
         payload: String,
         kind: lambdas::InvokeKind,
     },
+    /// A configured deploy command, run in its own process group.
+    CommandDeploy {
+        command: Box<crate::config::CommandDeploy>,
+    },
     /// New code from a zip: upload, wait, publish, move the alias.
     LambdaDeploy {
         function: String,
@@ -167,13 +172,13 @@ pub enum Op {
 impl Op {
     /// Whether the job talks to AWS (and so needs the deployment's clients).
     pub fn needs_aws(&self) -> bool {
-        !matches!(self, Op::Pki { .. })
+        !matches!(self, Op::Pki { .. } | Op::CommandDeploy { .. })
     }
 
     /// `Ok` when a cancel can stop the job part-way; else why it cannot.
     pub fn cancellable(&self) -> Result<(), &'static str> {
         match self {
-            Op::Redrive { .. } => Ok(()),
+            Op::Redrive { .. } | Op::CommandDeploy { .. } => Ok(()),
             Op::LambdaDisable { functions } | Op::LambdaEnable { functions, .. }
                 if functions.len() > 1 =>
             {
@@ -454,6 +459,7 @@ async fn run_op(plan: &Plan, c: Option<&Clients>, ctx: &Ctx) -> Outcome {
             Ok(c) => lambdas::run_invoke(c, function, payload, *kind, ctx).await,
             Err(e) => Outcome::failed(e),
         },
+        Op::CommandDeploy { command } => command::run(&plan.deployment, command, ctx).await,
         Op::LambdaDeploy {
             function,
             zip,

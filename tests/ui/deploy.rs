@@ -309,3 +309,38 @@ fn the_stack_detail_follows_a_running_deploy_live() {
     h.send(Msg::Tick, 30);
     assert_eq!(asked(&h), before, "{:?}", h.commands);
 }
+
+/// Any job's output (a command deploy's, here on a running job) keeps the
+/// ANSI colours it was printed with, and never shows the escapes.
+#[test]
+fn ansi_colours_in_a_jobs_output_become_styles() {
+    let (mut h, id) = deploying();
+    job_event(
+        &mut h,
+        id,
+        JobUpdate::Line(
+            "\x1b[32mterraform apply: 3 added\x1b[0m, \x1b[1;31m1 destroyed\x1b[0m".into(),
+        ),
+    );
+    h.key(KeyCode::Enter);
+    h.act(Action::Bottom);
+    let t = h.draw();
+    let screen = t.backend().to_string();
+    assert!(
+        screen.contains("terraform apply: 3 added, 1 destroyed"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("[32m") && !screen.contains("[0m"),
+        "{screen}"
+    );
+    let (x, y) = find(&t, "terraform apply");
+    assert_eq!(
+        t.backend().buffer()[(x, y)].fg,
+        ratatui::style::Color::Green
+    );
+    let (x, y) = find(&t, "1 destroyed");
+    let cell = &t.backend().buffer()[(x, y)];
+    assert_eq!(cell.fg, ratatui::style::Color::Red);
+    assert!(cell.modifier.contains(ratatui::style::Modifier::BOLD));
+}
