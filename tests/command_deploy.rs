@@ -239,3 +239,43 @@ async fn a_command_that_ignores_sigint_gets_sigterm_after_the_grace_period() {
     assert!(took >= jobs::command::GRACE, "{took:?}");
     assert!(!alive(pid));
 }
+
+/// The sandbox's own command deploy: coloured progress, then a stack update
+/// through the emulator (moto), by the same opsdeck binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandboxs_command_deploy_updates_its_stack_through_the_emulator() {
+    let (moto, deployments) = common::seeded().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config_file(dir.path(), &moto, false);
+    let out = common::opsdeck_cli(
+        &config,
+        &dir.path().join("audit.jsonl"),
+        &["--deployment", "dev", "deploy", "web", "--yes"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let progress = stderr
+        .find("\x1b[36m==>\x1b[0m planning")
+        .expect("coloured progress");
+    let done = stderr
+        .find("stack dev-web: UPDATE_COMPLETE")
+        .expect("the stack deployed");
+    assert!(progress < done, "{stderr}");
+    let c = opsdeck::aws::Clients::connect(&common::deployment(&deployments, "dev"))
+        .await
+        .unwrap();
+    let out = c
+        .cloudformation
+        .list_stack_resources()
+        .stack_name("dev-web")
+        .send()
+        .await
+        .unwrap();
+    let mut ids: Vec<&str> = out
+        .stack_resource_summaries()
+        .iter()
+        .filter_map(|r| r.logical_resource_id())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["UploadQueue", "UploadTopic"]);
+}

@@ -1,8 +1,8 @@
 //! Command deploys: `make deploy`, `cdk deploy`, Terraform, run as a job.
 //!
 //! The command runs under `sh -c` in its own process group, with the
-//! deployment's `AWS_PROFILE`, `AWS_REGION` (and endpoint, for the sandbox)
-//! and `OPSDECK_DEPLOYMENT` in its environment. Its stdout and stderr
+//! deployment's `AWS_PROFILE`, `AWS_REGION` (and endpoint, for the sandbox),
+//! `OPSDECK_DEPLOYMENT` and `OPSDECK` (this binary) in its environment. Its stdout and stderr
 //! stream into the job's output line by line, ANSI colours kept as they
 //! came (the console turns them into styles when it draws). Its exit status
 //! decides the result. A cancel sends SIGINT to the whole group (Terraform
@@ -52,6 +52,10 @@ pub fn plan(d: &Deployment, c: &CommandDeploy) -> Plan {
 /// The environment a deploy command gets from its deployment.
 pub fn environment(d: &Deployment, c: &CommandDeploy) -> Vec<(String, String)> {
     let mut env = vec![("OPSDECK_DEPLOYMENT".to_string(), d.name.clone())];
+    // So a deploy script can call this same opsdeck (`"$OPSDECK" stacks deploy …`).
+    if let Ok(me) = std::env::current_exe() {
+        env.push(("OPSDECK".into(), me.display().to_string()));
+    }
     if let Some(p) = &d.profile {
         env.push(("AWS_PROFILE".into(), p.clone()));
     }
