@@ -62,6 +62,9 @@ pub struct KeyValue {
 pub struct StackDetail {
     pub resources: Vec<StackResource>,
     pub events: Vec<StackEvent>,
+    /// The deployed template, pretty-printed when it is JSON; `Err` says
+    /// why it could not be read; `None` when it was not asked for.
+    pub template: Option<Result<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

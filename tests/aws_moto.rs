@@ -38,7 +38,8 @@ async fn every_panel_fetches_the_seeded_dev_deployment() {
         [
             ("dev-core", "UPDATE_COMPLETE"),
             ("dev-events", "CREATE_COMPLETE"),
-            ("dev-logs", "CREATE_COMPLETE")
+            ("dev-logs", "CREATE_COMPLETE"),
+            ("dev-web", "CREATE_COMPLETE")
         ]
     );
     let core = &stacks[0];
@@ -141,7 +142,7 @@ async fn deployments_see_only_their_own_resources() {
     let stacks = aws::cloudformation::stacks(&c, r.stacks.as_ref())
         .await
         .unwrap();
-    assert_eq!(stacks.len(), 3);
+    assert_eq!(stacks.len(), 4);
     assert!(stacks.iter().all(|s| s.name.starts_with("prod-")));
     let queues = aws::sqs::queues(&c, r.queues.as_ref()).await.unwrap();
     assert!(!queues.is_empty() && queues.iter().all(|q| q.name.starts_with("prod-")));
@@ -265,7 +266,7 @@ async fn the_worker_answers_requests_tagged_with_its_generation() {
         let ok = e.outcome.unwrap();
         seen.push(match ok {
             Response::Identity(_) => "identity",
-            Response::Stacks(s) if s.len() == 3 => "stacks",
+            Response::Stacks(s) if s.len() == 4 => "stacks",
             Response::Functions(f) if f.len() == 4 => "functions",
             Response::Queues(q) if q.len() == 5 => "queues",
             Response::LogGroups(g) if g.len() == 4 => "log_groups",

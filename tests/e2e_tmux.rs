@@ -267,7 +267,7 @@ fn pick_dev_and_visit_every_panel() {
     t.wait_for(&[
         "account 123456789012",
         "arn:aws:",
-        "Stacks (3)",
+        "Stacks (4)",
         "dev-core",
         "UPDATE_COMPLETE",
         "dev-events",
@@ -328,7 +328,7 @@ fn pick_dev_and_visit_every_panel() {
     ]);
     t.keys(&["Escape"]);
     t.wait_gone(&["Stack dev-core", "Recent events"]);
-    t.wait_for(&["Stacks (3)"]);
+    t.wait_for(&["Stacks (4)"]);
 
     // Live filter narrows as you type; q goes into the filter, not to quit.
     t.keys(&["3", "/", "d", "l", "q"]);
@@ -794,6 +794,93 @@ fn disabling_every_function_of_prod_and_enabling_them_again() {
     assert!(
         audit.contains("\"action\":\"lambda_enable_all\""),
         "{audit}"
+    );
+    t.keys(&["q"]);
+    assert_eq!(t.wait_exit(), "0", "exit status");
+}
+
+#[test]
+fn deploying_the_sandboxs_changed_template_from_the_stacks_panel() {
+    let moto = seeded_moto();
+    let t = Tmux::start(
+        "deploy",
+        &[
+            "--config",
+            "config/sandbox.toml",
+            "--endpoint-url",
+            &moto.endpoint,
+            "--deployment",
+            "dev",
+        ],
+    );
+    t.wait_for(&["Stacks (4)", "dev-web", "CREATE_COMPLETE"]);
+    // dev-web sorts last.
+    t.keys(&["G", "D"]);
+    // The preview runs as a job; its diff is the confirm dialog.
+    t.wait_for(&[
+        "Deploy stack",
+        "Update stack dev-web with change set opsdeck-",
+        "+ Add    UploadTopic  AWS::SNS::Topic",
+        "~ Modify UploadQueue  AWS::SQS::Queue",
+        "⚠ - Remove StaticBucket AWS::S3::Bucket",
+        "Version: 1 → 2",
+        "y go ahead",
+    ]);
+    t.keys(&["y"]);
+    t.wait_for(&["stack_execute dev: stack dev-web: UPDATE_COMPLETE"]);
+    // The panel refreshed after the job: the stack shows its new status.
+    t.wait_for(&["UPDATE_COMPLETE"]);
+    let audit = std::fs::read_to_string(t.audit_log()).unwrap();
+    let results: Vec<String> = audit
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            format!(
+                "{} {}",
+                v["action"].as_str().unwrap(),
+                v["result"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [
+            "stack_deploy started",
+            "stack_deploy ok",
+            "stack_execute started",
+            "stack_execute ok"
+        ]
+    );
+    // The job's output holds the diff and the stack's events.
+    t.keys(&["Escape", "8", "g", "Enter"]);
+    t.wait_for(&[
+        "stack_execute",
+        "executing change set",
+        "AWS::CloudFormation::Stack UPDATE_COMPLETE",
+    ]);
+    t.keys(&["Escape"]);
+    // Deployed: a second preview finds nothing to change.
+    let again = Command::new(BIN)
+        .args([
+            "--config",
+            "config/sandbox.toml",
+            "--endpoint-url",
+            &moto.endpoint,
+            "--deployment",
+            "dev",
+            "stacks",
+            "deploy",
+            "dev-web",
+        ])
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("OPSDECK_AUDIT_LOG", t.audit_log())
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{again:?}");
+    assert!(
+        String::from_utf8_lossy(&again.stdout).starts_with("no changes: stack dev-web"),
+        "{again:?}"
     );
     t.keys(&["q"]);
     assert_eq!(t.wait_exit(), "0", "exit status");

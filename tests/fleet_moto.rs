@@ -238,7 +238,7 @@ async fn three_deployments_give_the_right_numbers_verdicts_and_exit_codes() {
     let healthy = row(&rows, "dev");
     assert_eq!(healthy.verdict(), (Verdict::Ok, vec![]), "{healthy:#?}");
     let s = healthy.stacks.ready().unwrap();
-    assert_eq!((s.total, s.failed, s.in_progress), (3, 0, 0));
+    assert_eq!((s.total, s.failed, s.in_progress), (4, 0, 0));
     let f = healthy.functions.ready().unwrap();
     assert_eq!((f.total, f.disabled.len()), (4, 0));
     let qs = healthy.queues.ready().unwrap();

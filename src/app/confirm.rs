@@ -41,8 +41,12 @@ impl State {
         };
         let accept = match (&c.typed, key.code) {
             (_, KeyCode::Esc) | (None, KeyCode::Char('n')) => {
+                let undo = c.plan.declined();
                 self.overlay = None;
                 self.info("cancelled; nothing was changed");
+                if let Some(undo) = undo {
+                    self.start_job(undo, now, out);
+                }
                 return;
             }
             (None, KeyCode::Char('y')) => true,

@@ -195,6 +195,35 @@ impl Jobs {
     pub fn running(&self) -> usize {
         self.list.rows.iter().filter(|r| r.running()).count()
     }
+
+    /// Whether a stack job (a deploy, a cancel) runs on this stack now: its
+    /// detail view then follows it live.
+    pub fn on_stack(&self, deployment: &str, stack: &str) -> bool {
+        let target = format!("stack {stack}");
+        self.list.rows.iter().any(|r| {
+            r.running()
+                && r.deployment == deployment
+                && r.action.starts_with("stack_")
+                && r.target == target
+        })
+    }
+}
+
+/// How often an open stack detail refreshes while a job runs on its stack.
+pub const LIVE_DETAIL: Duration = Duration::from_secs(2);
+
+impl Jobs {
+    /// When the open stack detail of `s` is due for its live refresh.
+    pub(super) fn live_detail_due(&self, s: &super::state::Session) -> Option<Instant> {
+        let d = s.detail.as_ref()?;
+        let super::state::DetailOf::Stack(stack) = &d.of else {
+            return None;
+        };
+        if !self.on_stack(&s.deployment.name, stack) {
+            return None;
+        }
+        d.fetch.due_at(LIVE_DETAIL)
+    }
 }
 
 /// The panel a job's changes show in (refreshed when it ends).
@@ -202,9 +231,16 @@ fn panel_of_op(op: &Op) -> PanelId {
     match op {
         Op::Pki { .. } | Op::PublishCrl { .. } | Op::ImportServerCert { .. } => PanelId::Vpn,
         Op::Purge { .. } | Op::Peek { .. } | Op::Redrive { .. } => PanelId::Queues,
-        Op::LambdaDisable { .. } | Op::LambdaEnable { .. } | Op::LambdaInvoke { .. } => {
-            PanelId::Functions
-        }
+        Op::LambdaDisable { .. }
+        | Op::LambdaEnable { .. }
+        | Op::LambdaInvoke { .. }
+        | Op::LambdaDeploy { .. }
+        | Op::LambdaRollback { .. } => PanelId::Functions,
+        Op::StackPreview { .. }
+        | Op::CommandDeploy { .. }
+        | Op::StackExecute { .. }
+        | Op::StackDiscard { .. }
+        | Op::StackCancel { .. } => PanelId::Stacks,
         Op::IndexCreate { .. } | Op::IndexDelete { .. } | Op::Reindex(_) => PanelId::Index,
     }
 }
@@ -346,6 +382,21 @@ impl State {
                     self.jobs
                         .purged
                         .insert((deployment.clone(), q.clone()), *at);
+                }
+            }
+            Some(Detail::Next(plan)) => {
+                let plan = (**plan).clone();
+                if matches!(self.overlay, Some(Overlay::Confirm(_))) {
+                    // One confirm at a time: this one is declined at once.
+                    self.warn(format!(
+                        "{}: another confirm is open, so this one was declined",
+                        plan.title
+                    ));
+                    if let Some(undo) = plan.declined() {
+                        self.start_job(undo, now, out);
+                    }
+                } else {
+                    self.propose(Ok(plan), now, out);
                 }
             }
             Some(Detail::Peek { .. } | Detail::Invoke(_)) if self.overlay.is_none() => {

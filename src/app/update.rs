@@ -128,7 +128,11 @@ impl State {
         // Running jobs show their elapsed time in seconds.
         let jobs = (s.focus == PanelId::Jobs && self.jobs.running() > 0)
             .then(|| now + std::time::Duration::from_secs(1));
-        [refresh, label, toast, jobs].into_iter().flatten().min()
+        let live = self.jobs.live_detail_due(s);
+        [refresh, label, toast, jobs, live]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     // ---- keys -----------------------------------------------------------
@@ -724,6 +728,14 @@ impl State {
     fn refresh_due(&mut self, now: Instant, out: &mut Vec<Command>) {
         if self.screen == Screen::Picker {
             return self.fleet_due(now, out);
+        }
+        if let Some(s) = self.session.as_mut()
+            && self.jobs.live_detail_due(s).is_some_and(|t| t <= now)
+            && let Some(d) = s.detail.as_mut()
+            && d.fetch.begin(now)
+        {
+            // A deploy runs on the open stack: its events show as they come.
+            out.push(Command::Send(d.of.request()));
         }
         let Some(interval) = self.refresh_interval else {
             return;

@@ -88,6 +88,22 @@ impl State {
             Action::IndexReindex => indices().and_then(|rows| jobs::index::reindex(d, rows, &[])),
             Action::IndexCreate => indices().and_then(|rows| jobs::index::create(d, rows, &[])),
             Action::IndexDelete => indices().and_then(|rows| jobs::index::delete(d, rows, &[])),
+            Action::StackDeploy => {
+                in_panel(PanelId::Stacks, "select a stack there").and_then(|()| {
+                    let name = s
+                        .stacks
+                        .selected_row()
+                        .map(|r| r.name.as_str())
+                        .ok_or_else(|| "select a stack first".to_string())?;
+                    let source = d.stack_source(name).ok_or_else(|| {
+                        format!(
+                            "no template is configured for stack {name}: add a [[deployment.stack]] table with its name and template (or template_command) to deployment `{}`",
+                            d.name
+                        )
+                    })?;
+                    Ok(jobs::stacks::preview(d, source, true))
+                })
+            }
             Action::VpnSign => vpn_row().and_then(|row| match row {
                 Some(VpnRow::Pending(p)) => jobs::vpn::sign(d, &dir, p),
                 _ => Err("select a pending request to sign".into()),

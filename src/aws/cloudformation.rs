@@ -125,5 +125,27 @@ pub async fn detail(c: &Clients, stack: &str) -> Result<StackDetail, Problem> {
             reason: e.resource_status_reason().map(str::to_string),
         })
         .collect();
-    Ok(StackDetail { resources, events })
+    let template = match c
+        .cloudformation
+        .get_template()
+        .stack_name(stack)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(pretty_template(out.template_body().unwrap_or_default())),
+        Err(e) => Err(c.ctx.problem("GetTemplate", &e).message),
+    };
+    Ok(StackDetail {
+        resources,
+        events,
+        template: Some(template),
+    })
+}
+
+/// JSON templates indented; YAML (already readable) as it came.
+pub fn pretty_template(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| body.trim_end().to_string())
 }

@@ -11,6 +11,7 @@ use serde_json::json;
 use super::jobs::{self as cli_jobs, Confirmation};
 use crate::aws::Clients;
 use crate::config::{Config, Deployment};
+use crate::jobs::lambda_code;
 use crate::jobs::lambdas::{self, InvokeKind, describe};
 use crate::jobs::{Detail, Effect, Outcome};
 use crate::model::{Concurrency, FunctionRow};
@@ -62,6 +63,28 @@ pub enum LambdasCommand {
         #[command(flatten)]
         confirmation: Confirmation,
     },
+    /// New code from a zip: skipped when its SHA-256 is already deployed;
+    /// else upload, wait until Successful, publish a version, move --alias.
+    Deploy {
+        function: String,
+        #[arg(long, value_name = "FILE")]
+        zip: PathBuf,
+        /// The alias to move to the new version (e.g. ACTIVE).
+        #[arg(long, value_name = "NAME")]
+        alias: Option<String>,
+        #[command(flatten)]
+        confirmation: Confirmation,
+    },
+    /// Move an alias back to the version before the one it names, or --to one.
+    Rollback {
+        function: String,
+        #[arg(long, value_name = "NAME", default_value = lambda_code::DEFAULT_ALIAS)]
+        alias: String,
+        #[arg(long, value_name = "VERSION")]
+        to: Option<String>,
+        #[command(flatten)]
+        confirmation: Confirmation,
+    },
 }
 
 fn parse_kind(s: &str) -> Result<InvokeKind, String> {
@@ -70,10 +93,15 @@ fn parse_kind(s: &str) -> Result<InvokeKind, String> {
 
 pub async fn run(cmd: &LambdasCommand, config: &Config, name: Option<&str>) -> Result<ExitCode> {
     let d = super::logs::pick_deployment(config, name)?;
+    if let Some(code) = code(cmd, d).await? {
+        return Ok(code);
+    }
     // The refusals that need no AWS call come first, the payload's too.
     let mut payload = String::new();
     match cmd {
-        LambdasCommand::List { .. } => {}
+        LambdasCommand::List { .. }
+        | LambdasCommand::Deploy { .. }
+        | LambdasCommand::Rollback { .. } => {}
         LambdasCommand::Disable {
             functions,
             all,
@@ -124,6 +152,9 @@ pub async fn run(cmd: &LambdasCommand, config: &Config, name: Option<&str>) -> R
         .map_err(|p| eyre!("{}", p.message))?;
     let (plan, confirmation) = match cmd {
         LambdasCommand::List { json } => return list(&rows, *json),
+        LambdasCommand::Deploy { .. } | LambdasCommand::Rollback { .. } => {
+            unreachable!("deploy and rollback returned above")
+        }
         LambdasCommand::Disable {
             functions,
             all,
@@ -158,6 +189,47 @@ pub async fn run(cmd: &LambdasCommand, config: &Config, name: Option<&str>) -> R
     cli_jobs::ask(&plan, confirmation)?;
     let outcome = cli_jobs::run(&plan, Some(c)).await;
     Ok(cli_jobs::report(&outcome))
+}
+
+/// `deploy` and `rollback`: their plans need no function list.
+async fn code(cmd: &LambdasCommand, d: &Deployment) -> Result<Option<ExitCode>> {
+    let (plan, confirmation) = match cmd {
+        LambdasCommand::Deploy {
+            function,
+            zip,
+            alias,
+            confirmation,
+        } => {
+            let what = format!("deploy new code to {function} of deployment `{}`", d.name);
+            cli_jobs::check(Effect::Confirmed, d, confirmation, &what)?;
+            let plan = lambda_code::deploy(d, function, zip, alias.as_deref())
+                .map_err(|e| eyre!("refusing to deploy {function}: {e}; nothing was uploaded"))?;
+            (plan, confirmation)
+        }
+        LambdasCommand::Rollback {
+            function,
+            alias,
+            to,
+            confirmation,
+        } => {
+            let what = format!(
+                "roll back alias {alias} of {function} of deployment `{}`",
+                d.name
+            );
+            cli_jobs::check(Effect::Confirmed, d, confirmation, &what)?;
+            (
+                lambda_code::rollback(d, function, alias, to.as_deref()),
+                confirmation,
+            )
+        }
+        _ => return Ok(None),
+    };
+    cli_jobs::ask(&plan, confirmation)?;
+    let c = Clients::connect(d)
+        .await
+        .map_err(|p| eyre!("{}", p.message))?;
+    let outcome = cli_jobs::run(&plan, Some(c)).await;
+    Ok(Some(cli_jobs::report(&outcome)))
 }
 
 /// The plan's effect, known before any AWS call (the same rule as [`lambdas::invoke`]).

@@ -10,12 +10,14 @@ use color_eyre::eyre::{Result, WrapErr, bail};
 pub mod audit;
 pub mod completions;
 pub mod config_init;
+pub mod deploy;
 pub mod fleet;
 pub mod index;
 pub mod jobs;
 pub mod lambdas;
 pub mod logs;
 pub mod queues;
+pub mod stacks;
 pub mod vpn;
 
 use crate::app::{Action, State};
@@ -97,6 +99,11 @@ pub enum Command {
     /// A deployment's Lambda functions: list, disable, enable, invoke.
     #[command(subcommand)]
     Lambdas(lambdas::LambdasCommand),
+    /// Run a configured deploy command (`[[deployment.command]]`) as a job.
+    Deploy(deploy::DeployArgs),
+    /// A deployment's CloudFormation stacks: deploy (change sets), cancel, events.
+    #[command(subcommand)]
+    Stacks(stacks::StacksCommand),
     /// The audit log: every confirmed change, when it started and how it ended.
     Audit {
         /// Only entries since then: 1d, 2h, 2026-11-20, RFC 3339.
@@ -289,6 +296,14 @@ fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
         Some(Command::Lambdas(cmd)) => {
             let loaded = load_or_bail(&cli)?;
             runtime.block_on(lambdas::run(cmd, &loaded.config, cli.deployment.as_deref()))
+        }
+        Some(Command::Deploy(args)) => {
+            let loaded = load_or_bail(&cli)?;
+            runtime.block_on(deploy::run(args, &loaded.config, cli.deployment.as_deref()))
+        }
+        Some(Command::Stacks(cmd)) => {
+            let loaded = load_or_bail(&cli)?;
+            runtime.block_on(stacks::run(cmd, &loaded.config, cli.deployment.as_deref()))
         }
         Some(Command::Audit { since, json }) => audit::run(since.as_deref(), *json),
         None => {

@@ -71,6 +71,60 @@ pub struct Resources {
     pub vpn_endpoint: Option<String>,
     /// The VPN PKI folder of this deployment (used when `--pki` is not given).
     pub vpn_pki: Option<PathBuf>,
+    /// The stacks this deployment can deploy, each with its template source.
+    pub deploy_stacks: Vec<StackSource>,
+    /// Deploys that run a command (`make deploy`, `cdk deploy`, Terraform).
+    pub deploy_commands: Vec<CommandDeploy>,
+}
+
+/// A deploy that runs a command (`[[deployment.command]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandDeploy {
+    /// What `opsdeck deploy NAME` calls it.
+    pub name: String,
+    /// A shell command line (`sh -c`).
+    pub run: String,
+    /// Where it runs (relative to where opsdeck runs); `None`: there.
+    pub workdir: Option<PathBuf>,
+    /// More environment, beside AWS_PROFILE, AWS_REGION and OPSDECK_DEPLOYMENT.
+    pub env: std::collections::BTreeMap<String, String>,
+}
+
+/// How one stack is deployed (`[[deployment.stack]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackSource {
+    pub name: String,
+    pub template: TemplateSource,
+    /// Parameter values, by key (sorted, so plans and audit lines are stable).
+    pub parameters: std::collections::BTreeMap<String, String>,
+    /// `CAPABILITY_IAM`, `CAPABILITY_NAMED_IAM`, `CAPABILITY_AUTO_EXPAND`.
+    pub capabilities: Vec<String>,
+}
+
+/// Where a stack's template comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateSource {
+    /// A file, relative to where opsdeck runs.
+    File(PathBuf),
+    /// A shell command whose stdout is the template (`cdk synth -q Stack`).
+    Command(String),
+}
+
+/// The capabilities CloudFormation knows.
+pub const CAPABILITIES: &[&str] = &[
+    "CAPABILITY_IAM",
+    "CAPABILITY_NAMED_IAM",
+    "CAPABILITY_AUTO_EXPAND",
+];
+
+impl Deployment {
+    /// The configured deploy of a stack, if any.
+    pub fn stack_source(&self, stack: &str) -> Option<&StackSource> {
+        self.resources
+            .deploy_stacks
+            .iter()
+            .find(|s| s.name == stack)
+    }
 }
 
 /// An index as the deployment defines it (Azul's `make create`): the alias
@@ -190,6 +244,34 @@ struct RawDeployment {
     sandbox_credentials: Option<Spanned<bool>>,
     #[serde(default)]
     resources: RawResources,
+    /// `[[deployment.stack]]`: stacks to deploy.
+    #[serde(default)]
+    stack: Vec<Spanned<RawStack>>,
+    /// `[[deployment.command]]`: deploys that run a command.
+    #[serde(default)]
+    command: Vec<Spanned<RawCommand>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCommand {
+    name: String,
+    run: String,
+    workdir: Option<PathBuf>,
+    #[serde(default)]
+    env: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStack {
+    name: String,
+    template: Option<PathBuf>,
+    template_command: Option<String>,
+    #[serde(default)]
+    parameters: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    capabilities: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -352,6 +434,94 @@ impl Checker<'_> {
             }
         }
         let reindex = r.reindex.and_then(|raw| self.reindex(raw));
+        let mut deploy_stacks: Vec<StackSource> = Vec::new();
+        for raw in raw.stack {
+            let at = Spanned::new(raw.span(), ());
+            let RawStack {
+                name,
+                template,
+                template_command,
+                parameters,
+                capabilities,
+            } = raw.into_inner();
+            let template = match (template, template_command) {
+                (Some(f), None) => TemplateSource::File(f),
+                (None, Some(c)) if !c.trim().is_empty() => TemplateSource::Command(c),
+                (Some(_), Some(_)) => {
+                    self.error(
+                        &at,
+                        format!("stack `{name}` has both `template` and `template_command`"),
+                        "keep one: a template file, or a command whose stdout is the template",
+                    );
+                    continue;
+                }
+                (None, _) => {
+                    self.error(
+                        &at,
+                        format!("stack `{name}` has no template"),
+                        "add template = \"path/to/template.yaml\" or template_command = \"cdk synth -q Stack\"",
+                    );
+                    continue;
+                }
+            };
+            if let Some(bad) = capabilities
+                .iter()
+                .find(|c| !CAPABILITIES.contains(&c.as_str()))
+            {
+                self.error(
+                    &at,
+                    format!("stack `{name}`: `{bad}` is not a CloudFormation capability"),
+                    format!("choose from {}", CAPABILITIES.join(", ")),
+                );
+                continue;
+            }
+            if deploy_stacks.iter().any(|s| s.name == name) {
+                self.error(
+                    &at,
+                    format!("stack `{name}` is configured twice"),
+                    "keep one [[deployment.stack]] table per stack",
+                );
+                continue;
+            }
+            deploy_stacks.push(StackSource {
+                name,
+                template,
+                parameters,
+                capabilities,
+            });
+        }
+        let mut deploy_commands: Vec<CommandDeploy> = Vec::new();
+        for raw in raw.command {
+            let at = Spanned::new(raw.span(), ());
+            let RawCommand {
+                name,
+                run,
+                workdir,
+                env,
+            } = raw.into_inner();
+            if run.trim().is_empty() {
+                self.error(
+                    &at,
+                    format!("command deploy `{name}` runs nothing"),
+                    "write run = \"make deploy\"",
+                );
+                continue;
+            }
+            if deploy_commands.iter().any(|c| c.name == name) {
+                self.error(
+                    &at,
+                    format!("command deploy `{name}` is configured twice"),
+                    "keep one [[deployment.command]] table per name",
+                );
+                continue;
+            }
+            deploy_commands.push(CommandDeploy {
+                name,
+                run,
+                workdir,
+                env,
+            });
+        }
         let resources = Resources {
             stacks: self.selector(r.stacks, "stacks"),
             lambdas: self.selector(r.lambdas, "lambdas"),
@@ -371,6 +541,8 @@ impl Checker<'_> {
             health_urls: r.health_urls.into_iter().map(Spanned::into_inner).collect(),
             vpn_endpoint: r.vpn_endpoint,
             vpn_pki: r.vpn_pki,
+            deploy_stacks,
+            deploy_commands,
         };
         Deployment {
             name,

@@ -8,7 +8,9 @@ mod diagnostic;
 pub mod keymap;
 pub mod theme;
 
-pub use deployments::{Config, Deployment, Resources, Selector};
+pub use deployments::{
+    CommandDeploy, Config, Deployment, Resources, Selector, StackSource, TemplateSource,
+};
 pub use diagnostic::{Diagnostic, Severity, line_column};
 pub use keymap::Keymap;
 pub use theme::Theme;

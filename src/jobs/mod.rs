@@ -19,10 +19,13 @@
 //! `Op` arm and run function here, and its CLI line.
 
 pub mod audit;
+pub mod command;
 pub mod index;
+pub mod lambda_code;
 pub mod lambdas;
 pub mod queues;
 pub mod runner;
+pub mod stacks;
 pub mod vpn;
 
 use std::time::{Instant, SystemTime};
@@ -139,18 +142,52 @@ pub enum Op {
         indices: Vec<String>,
     },
     Reindex(Box<index::ReindexOp>),
+    /// A configured deploy command, run in its own process group.
+    CommandDeploy {
+        command: Box<crate::config::CommandDeploy>,
+    },
+    /// New code from a zip: upload, wait, publish, move the alias.
+    LambdaDeploy {
+        function: String,
+        zip: std::path::PathBuf,
+        alias: Option<String>,
+    },
+    /// Move an alias back to an earlier version.
+    LambdaRollback {
+        function: String,
+        alias: String,
+        to: Option<String>,
+    },
+    /// Create and describe a change set (`keep`: for the execution to come;
+    /// else it is deleted once shown).
+    StackPreview {
+        source: Box<crate::config::StackSource>,
+        keep: bool,
+    },
+    /// Execute a previewed change set and follow the stack to its end.
+    StackExecute {
+        preview: Box<stacks::ChangeSetPreview>,
+    },
+    /// Delete a change set nobody executed.
+    StackDiscard {
+        preview: Box<stacks::ChangeSetPreview>,
+    },
+    /// CancelUpdateStack, then follow the rollback.
+    StackCancel {
+        stack: String,
+    },
 }
 
 impl Op {
     /// Whether the job talks to AWS (and so needs the deployment's clients).
     pub fn needs_aws(&self) -> bool {
-        !matches!(self, Op::Pki { .. })
+        !matches!(self, Op::Pki { .. } | Op::CommandDeploy { .. })
     }
 
     /// `Ok` when a cancel can stop the job part-way; else why it cannot.
     pub fn cancellable(&self) -> Result<(), &'static str> {
         match self {
-            Op::Redrive { .. } => Ok(()),
+            Op::Redrive { .. } | Op::CommandDeploy { .. } => Ok(()),
             Op::LambdaDisable { functions } | Op::LambdaEnable { functions, .. }
                 if functions.len() > 1 =>
             {
@@ -173,6 +210,31 @@ impl Op {
             Op::IndexCreate { .. } | Op::IndexDelete { .. } => {
                 Err("one index is one request to OpenSearch; it cannot be stopped")
             }
+            Op::StackExecute { preview } if !preview.create => Ok(()),
+            Op::StackExecute { .. } => Err(
+                "CloudFormation cannot cancel a stack creation; a failed one rolls back by itself",
+            ),
+            Op::StackPreview { .. } | Op::StackDiscard { .. } => {
+                Err("a preview is a few requests that end by themselves; it cannot be stopped")
+            }
+            Op::StackCancel { .. } => Err("a cancel is already what stops the update"),
+            Op::LambdaDeploy { .. } => Err(
+                "a code deploy is an upload and a publish that belong together; it cannot be stopped",
+            ),
+            Op::LambdaRollback { .. } => {
+                Err("a rollback is one request to Lambda; it cannot be stopped")
+            }
+        }
+    }
+}
+
+impl Plan {
+    /// What to do when the user declines this plan at the confirm, so a
+    /// decline leaves nothing behind (an executed-never change set).
+    pub fn declined(&self) -> Option<Plan> {
+        match &self.op {
+            Op::StackExecute { preview } => Some(stacks::discard(&self.deployment, preview)),
+            _ => None,
         }
     }
 }
@@ -196,6 +258,11 @@ pub enum Detail {
     Purged(Vec<(String, SystemTime)>),
     /// What an invoke returned.
     Invoke(Box<lambdas::Invoked>),
+    /// A change the job prepared, to confirm next (a previewed change set's
+    /// execution); declining it runs [`Plan::declined`].
+    Next(Box<Plan>),
+    /// A change set shown and deleted (a preview only).
+    ChangeSet(Box<stacks::ChangeSetPreview>),
 }
 
 /// How a job ended.
@@ -417,6 +484,39 @@ async fn run_op(plan: &Plan, c: Option<&Clients>, ctx: &Ctx) -> Outcome {
         },
         Op::Reindex(op) => match aws() {
             Ok(c) => index::run_reindex(c, &plan.deployment, op, ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::CommandDeploy { command } => command::run(&plan.deployment, command, ctx).await,
+        Op::LambdaDeploy {
+            function,
+            zip,
+            alias,
+        } => match aws() {
+            Ok(c) => lambda_code::run_deploy(c, function, zip, alias.as_deref(), ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::LambdaRollback {
+            function,
+            alias,
+            to,
+        } => match aws() {
+            Ok(c) => lambda_code::run_rollback(c, function, alias, to.as_deref(), ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::StackPreview { source, keep } => match aws() {
+            Ok(c) => stacks::run_preview(c, &plan.deployment, source, *keep, ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::StackExecute { preview } => match aws() {
+            Ok(c) => stacks::run_execute(c, preview, ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::StackDiscard { preview } => match aws() {
+            Ok(c) => stacks::run_discard(c, preview, ctx).await,
+            Err(e) => Outcome::failed(e),
+        },
+        Op::StackCancel { stack } => match aws() {
+            Ok(c) => stacks::run_cancel(c, stack, ctx).await,
             Err(e) => Outcome::failed(e),
         },
     }

@@ -60,6 +60,9 @@ const QUEUES: &[(&str, usize, usize, usize)] = &[
     ("indexer-tasks-dlq", 0, 0, 0),
 ];
 
+/// The first version of the deployable `{env}-web` stack.
+const WEB_TEMPLATE: &str = include_str!("../../config/templates/web.yaml");
+
 /// The stacks: suffix and template. `core` holds the functions' role.
 fn stacks(env: &str) -> Vec<(String, String)> {
     let role = serde_json::json!({
@@ -265,6 +268,32 @@ async fn seed_stacks(c: &Clients, env: &str) -> Result<String> {
                 .wrap_err_with(|| format!("creating stack {name}"))?;
             wait_for_stack(c, &name).await?;
         }
+    }
+    // The deployable stack, at its first version (config/templates/web.yaml);
+    // the config deploys web-changed.yaml over it.
+    let web = format!("{env}-web");
+    let exists = c
+        .cloudformation
+        .describe_stacks()
+        .stack_name(&web)
+        .send()
+        .await
+        .is_ok();
+    if !exists {
+        c.cloudformation
+            .create_stack()
+            .stack_name(&web)
+            .template_body(WEB_TEMPLATE)
+            .parameters(
+                Parameter::builder()
+                    .parameter_key("Stage")
+                    .parameter_value(env)
+                    .build(),
+            )
+            .send()
+            .await
+            .wrap_err_with(|| format!("creating stack {web}"))?;
+        wait_for_stack(c, &web).await?;
     }
     // An update, so the stack list shows UPDATE_COMPLETE next to CREATE_COMPLETE.
     let core = format!("{env}-core");

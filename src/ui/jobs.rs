@@ -181,19 +181,35 @@ pub fn output(frame: &mut Frame, state: &State, key: &str, scroll: usize, clock:
     if !r.output.is_empty() {
         lines.push(Line::raw(""));
         lines.push(Line::styled("output", t.style(Slot::Header)));
-        lines.extend(
-            r.output
-                .iter()
-                .map(|l| Line::styled(l.clone(), t.style(Slot::Text))),
-        );
+        lines.extend(r.output.iter().map(|l| output_line(t, l)));
     }
-    let max = lines.len().saturating_sub(usize::from(inner.height));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll.min(max) as u16, 0)),
-        inner,
-    );
+    let text = Paragraph::new(lines).wrap(Wrap { trim: false });
+    // Long lines wrap: the end is counted in drawn rows, not in lines.
+    let max = text
+        .line_count(inner.width)
+        .saturating_sub(usize::from(inner.height));
+    frame.render_widget(text.scroll((scroll.min(max) as u16, 0)), inner);
+}
+
+/// One line of a job's output: a command's ANSI colours become styles (by
+/// ansi-to-tui, not by hand); a plan's warnings take the warning colour.
+fn output_line(t: &Theme, l: &str) -> Line<'static> {
+    if l.contains('\x1b') {
+        use ansi_to_tui::IntoText as _;
+        if let Some(line) = l
+            .into_text()
+            .ok()
+            .and_then(|text| text.lines.into_iter().next())
+        {
+            return line;
+        }
+    }
+    let slot = if l.starts_with(crate::jobs::stacks::WARN) {
+        Slot::Warning
+    } else {
+        Slot::Text
+    };
+    Line::styled(l.to_string(), t.style(slot))
 }
 
 /// What a peek saw, one block a message, JSON bodies pretty-printed.

@@ -180,11 +180,15 @@ fn confirm(frame: &mut Frame, state: &State, c: &crate::app::confirm::ConfirmDia
         Span::styled(plan.target.clone(), t.style(Slot::Text)),
     ])];
     debug_assert_eq!(lines[0].width(), header.chars().count());
-    lines.extend(
-        plan.lines
-            .iter()
-            .map(|l| Line::styled(l.clone(), t.style(Slot::Text))),
-    );
+    lines.extend(plan.lines.iter().map(|l| {
+        // A plan marks what deserves a second look (a replacement, a removal).
+        let slot = if l.starts_with(crate::jobs::stacks::WARN) {
+            Slot::Warning
+        } else {
+            Slot::Text
+        };
+        Line::styled(l.clone(), t.style(slot))
+    }));
     lines.push(Line::raw(""));
     match &c.typed {
         Some(name) => {

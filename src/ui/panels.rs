@@ -482,6 +482,22 @@ fn stack_detail(
                     Span::styled(e.reason.clone().unwrap_or_default(), t.style(Slot::Muted)),
                 ]));
             }
+            match &detail.template {
+                Some(Ok(body)) => {
+                    lines.push(Line::raw(""));
+                    lines.push(heading("Template"));
+                    lines.extend(
+                        body.lines()
+                            .map(|l| Line::styled(format!("  {l}"), t.style(Slot::Text))),
+                    );
+                }
+                Some(Err(why)) => {
+                    lines.push(Line::raw(""));
+                    lines.push(heading("Template"));
+                    lines.push(Line::styled(format!("  ✗ {why}"), t.style(Slot::Error)));
+                }
+                None => {}
+            }
         }
     }
     let max_scroll = lines.len().saturating_sub(usize::from(inner.height));

@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod deploy;
 mod fleet;
 mod functions;
 mod index;
@@ -335,6 +336,7 @@ fn stack_detail() {
                 reason: Some("User Initiated".into()),
             },
         ],
+        template: Some(Ok("{\n  \"Resources\": {}\n}".into())),
     };
     h.answer(
         Request::StackDetail("dev-core".into()),
