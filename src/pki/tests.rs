@@ -354,7 +354,13 @@ fn the_crl_lists_revoked_certificates_and_reports_staleness() {
     assert!(status.signed_by_ca);
     assert!(status.missing.is_empty());
     assert!(status.expiring_soon);
-    assert_eq!(status.days_left, Some(10));
+    // Whole days left, rounded down: 10 when read within the second the CRL
+    // was made, 9 once that second has passed (a loaded machine; seen).
+    assert!(
+        matches!(status.days_left, Some(9 | 10)),
+        "{:?}",
+        status.days_left
+    );
     let warnings = pki.list().warnings;
     assert!(
         warnings
