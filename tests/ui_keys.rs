@@ -202,7 +202,7 @@ fn help_shows_the_focused_panels_keys_first() {
     assert!(!screen.contains("vpn: A"), "{screen}");
     let mut h = Harness::on(PanelId::Stacks);
     h.keys("?");
-    let lines = h.screen(120, 60);
+    let lines = h.screen(120, 90);
     // The Stacks panel's own key (stack_deploy) leads there too.
     let (own, global) = (lines.find("Stacks panel"), lines.find(" Global "));
     assert!(own.is_some() && own < global, "{lines}");
