@@ -27,4 +27,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 OPSDECK_MOTO_SERVER=$(scripts/ensure-moto.sh)
 export OPSDECK_MOTO_SERVER
-cargo test "$@"
+cargo test --no-fail-fast "$@"

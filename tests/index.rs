@@ -399,7 +399,9 @@ async fn data_plane_faults_are_named() {
 
     server.with(|s| s.faults.malformed_next = 1);
     let p = view(&d).await.problem.unwrap();
-    // Health, indices and aliases are asked at once: whichever came first was cut.
+    // Health, indices and aliases are asked at once: whichever came first was
+    // cut. The overview waits for all three, so no request of this view is
+    // still on its way when the next fault is set.
     assert!(p.message.starts_with("malformed answer to GET /_"), "{p}");
     assert!(p.message.contains(": the JSON ends early"), "{p}");
 

@@ -460,9 +460,15 @@ impl SearchClient {
     }
 
     /// Health, and the indices with their aliases, asked at once.
+    ///
+    /// Every answer is waited for even when
+    /// one fails: a request dropped half-sent would still reach the cluster
+    /// and be answered to nobody, and the first failure in the order asked is
+    /// the one reported.
     pub async fn overview(&self) -> Result<(ClusterHealth, Vec<IndexRow>), SearchError> {
         let (health, indices, aliases) =
-            tokio::try_join!(self.health(), self.cat_indices(), self.aliases())?;
+            tokio::join!(self.health(), self.cat_indices(), self.aliases());
+        let (health, indices, aliases) = (health?, indices?, aliases?);
         Ok((health, with_aliases(indices, &aliases)))
     }
 
