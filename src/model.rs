@@ -75,10 +75,16 @@ pub struct StackResource {
     pub status: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// One of a stack's events (DescribeStackEvents), as the detail, the event
+/// history, a deploy job and `stacks events` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StackEvent {
+    /// CloudFormation's event id: unique, so pages and refreshes merge on it.
+    pub id: String,
     pub time: Option<SystemTime>,
     pub logical_id: String,
+    /// The resource type (`AWS::SQS::Queue`).
+    pub kind: String,
     pub status: String,
     pub reason: Option<String>,
 }

@@ -882,6 +882,34 @@ fn deploying_the_sandboxs_changed_template_from_the_stacks_panel() {
         String::from_utf8_lossy(&again.stdout).starts_with("no changes: stack dev-web"),
         "{again:?}"
     );
+    // The whole event history, newest first (moto records the stack's own
+    // events), narrowed by status with the filter.
+    t.keys(&["1", "G", "E"]);
+    t.wait_for(&[
+        "Events of dev-web",
+        "all 4",
+        "AWS::CloudFormation::Stack",
+        "UPDATE_COMPLETE",
+        "CREATE_IN_PROGRESS",
+    ]);
+    t.keys(&["/"]);
+    t.keys(&["u", "p", "d", "a", "t", "e", "Enter"]);
+    t.wait_for(&["filter “update”: 2", "UPDATE_IN_PROGRESS"]);
+    t.wait_gone(&["CREATE_IN_PROGRESS"]);
+    t.keys(&["Escape"]);
+    t.wait_for(&["CREATE_IN_PROGRESS"]);
+    t.keys(&["Escape"]);
+    t.wait_gone(&["Events of dev-web"]);
+    // The sandbox's command deploy (dev has one): straight to the confirm,
+    // then its coloured progress in the job; it finds the stack deployed.
+    t.keys(&["c"]);
+    t.wait_for(&[
+        "Run deploy command",
+        "scripts/sandbox-deploy.sh",
+        "y go ahead",
+    ]);
+    t.keys(&["y"]);
+    t.wait_for(&["command_deploy dev: deploy `web` done (exit status 0"]);
     t.keys(&["q"]);
     assert_eq!(t.wait_exit(), "0", "exit status");
 }

@@ -475,4 +475,37 @@ async fn events_print_the_history_oldest_first_and_the_template_is_read() {
     let template = detail.template.unwrap().unwrap();
     assert!(template.contains("web-${Stage}-uploads"), "{template}");
     assert!(template.contains("StaticBucket"), "{template}");
+    // The console's history asks the same worker for pages: every event with
+    // its id and resource type, newest first (moto sends one page).
+    let d = dev(&deployments);
+    let request = opsdeck::aws::Request::StackEvents {
+        stack: "dev-web".into(),
+        next: None,
+    };
+    let answer = opsdeck::aws::fetch(&c, &d.resources, &request)
+        .await
+        .unwrap();
+    let opsdeck::aws::Response::StackEvents { events, next } = answer else {
+        panic!("{answer:?}");
+    };
+    assert_eq!(next, None);
+    let ids: std::collections::HashSet<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids.len(), events.len(), "unique ids: {events:?}");
+    // moto records the stack's own events only (no resource events).
+    let statuses: Vec<&str> = events.iter().map(|e| e.status.as_str()).collect();
+    assert_eq!(
+        statuses,
+        ["CREATE_COMPLETE", "CREATE_IN_PROGRESS"],
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e.kind == "AWS::CloudFormation::Stack"),
+        "{events:?}"
+    );
+    assert!(
+        events.windows(2).all(|w| w[0].time >= w[1].time),
+        "newest first: {events:?}"
+    );
 }

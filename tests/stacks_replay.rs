@@ -44,6 +44,12 @@ type Ev<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
 
 /// DescribeStackEvents: newest first, as CloudFormation sends them.
 fn events(newest_first: &[Ev]) -> ReplayEvent {
+    events_page(newest_first, 50, None)
+}
+
+/// One page of DescribeStackEvents, the newest at second `newest` of the
+/// minute, with the token of the next page when there is one.
+fn events_page(newest_first: &[Ev], newest: usize, next: Option<&str>) -> ReplayEvent {
     let members: String = newest_first
         .iter()
         .enumerate()
@@ -55,13 +61,16 @@ fn events(newest_first: &[Ev]) -> ReplayEvent {
             };
             format!(
                 "<member><EventId>{id}</EventId><StackName>dev-web</StackName><StackId>{STACK_ID}</StackId><LogicalResourceId>{logical}</LogicalResourceId><ResourceType>{kind}</ResourceType><Timestamp>2026-12-02T10:00:{:02}Z</Timestamp><ResourceStatus>{status}</ResourceStatus>{reason}</member>",
-                50 - i
+                newest - i
             )
         })
         .collect();
+    let next = next
+        .map(|t| format!("<NextToken>{t}</NextToken>"))
+        .unwrap_or_default();
     xml(
         "DescribeStackEvents",
-        &format!("<StackEvents>{members}</StackEvents>"),
+        &format!("<StackEvents>{members}</StackEvents>{next}"),
     )
 }
 
@@ -499,4 +508,78 @@ async fn a_replacement_from_the_change_set_reaches_the_diff() {
         "{:?}",
         next.lines
     );
+}
+
+/// The console's event history pages through DescribeStackEvents with the
+/// token CloudFormation gives. moto answers the whole history in one page,
+/// so the paging is shown here on recorded responses: two pages, the second
+/// asked with the first's NextToken, then no more.
+#[tokio::test]
+async fn the_event_history_pages_with_the_next_token_until_the_oldest_event() {
+    use opsdeck::app::events::EventHistory;
+    use opsdeck::aws::{Request, Response};
+    let (c, http) = clients(vec![
+        events_page(
+            &[
+                (
+                    "new-2",
+                    "UploadQueue",
+                    "AWS::SQS::Queue",
+                    "UPDATE_FAILED",
+                    "Queue name already exists",
+                ),
+                (
+                    "new-1",
+                    "dev-web",
+                    "AWS::CloudFormation::Stack",
+                    "UPDATE_IN_PROGRESS",
+                    "User Initiated",
+                ),
+            ],
+            50,
+            Some("page-2-token"),
+        ),
+        events_page(&[OLD], 10, None),
+    ]);
+    let d = deployment();
+    let now = std::time::Instant::now();
+    let (mut history, mut request) = EventHistory::open("dev-web", now);
+    loop {
+        let Request::StackEvents { next: asked, .. } = request.clone() else {
+            panic!("{request:?}");
+        };
+        let answer = opsdeck::aws::fetch(&c, &d.resources, &request)
+            .await
+            .unwrap();
+        let Response::StackEvents { events, next } = answer else {
+            panic!("{answer:?}");
+        };
+        history
+            .list
+            .fetch
+            .finish(now, None, std::time::Duration::ZERO);
+        history.apply(asked.as_deref(), events, next);
+        match history.wants_more(40) {
+            Some(more) => request = more,
+            None => break,
+        }
+    }
+    assert!(history.complete());
+    let rows: Vec<(String, String, String)> = history
+        .list
+        .visible_rows()
+        .map(|e| (e.id.clone(), e.kind.clone(), e.status.clone()))
+        .collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows[0].0, "new-2", "newest first: {rows:?}");
+    assert_eq!(rows[0].1, "AWS::SQS::Queue");
+    assert_eq!(rows[2].0, "old-1");
+    let sent: Vec<String> = http
+        .actual_requests()
+        .map(|r| String::from_utf8_lossy(r.body().bytes().unwrap()).to_string())
+        .collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(!sent[0].contains("NextToken"), "{}", sent[0]);
+    assert!(sent[1].contains("NextToken=page-2-token"), "{}", sent[1]);
+    assert!(sent[1].contains("StackName=dev-web"), "{}", sent[1]);
 }

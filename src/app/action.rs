@@ -68,6 +68,8 @@ actions! {
     IndexCreate => "index_create", Confirmed, "Create the configured indices that are missing";
     IndexDelete => "index_delete", Confirmed, "Delete the configured indices (listed with their documents)";
     StackDeploy => "stack_deploy", Change, "Preview a deploy of the selected stack (creates a change set), then confirm its diff";
+    StackEvents => "stack_events", Read, "Show the selected stack's whole event history (paged; filter by resource and status)";
+    CommandDeploy => "command_deploy", Confirmed, "Run one of the deployment's configured deploy commands (make, cdk, terraform)";
     VpnSign => "vpn_sign", Confirmed, "Sign the selected pending certificate request";
     VpnRevoke => "vpn_revoke", Confirmed, "Revoke the selected certificate";
     VpnCrl => "vpn_crl", Confirmed, "Regenerate the certificate revocation list";

@@ -224,6 +224,16 @@ impl Jobs {
         }
         d.fetch.due_at(LIVE_DETAIL)
     }
+
+    /// When the open event history of `s` is due for its live refresh (its
+    /// newest page), while a job runs on its stack.
+    pub(super) fn live_events_due(&self, s: &super::state::Session) -> Option<Instant> {
+        let h = s.events.as_ref()?;
+        if !self.on_stack(&s.deployment.name, &h.stack) {
+            return None;
+        }
+        h.list.fetch.due_at(LIVE_DETAIL)
+    }
 }
 
 /// The panel a job's changes show in (refreshed when it ends).

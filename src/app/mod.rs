@@ -1,7 +1,9 @@
 //! Application state, actions and the update function: no I/O here.
 
 pub mod action;
+pub mod choose;
 pub mod confirm;
+pub mod events;
 pub mod fleet;
 pub mod index;
 pub mod invoke;

@@ -91,6 +91,8 @@ pub enum Overlay {
         scroll: usize,
     },
     Confirm(Box<super::confirm::ConfirmDialog>),
+    /// Which configured thing a verb is for, before its plan.
+    Choose(Box<super::choose::Chooser>),
     /// The payload and type of an invoke, before its plan.
     Invoke(Box<super::invoke::InvokePopup>),
     /// A job's output (and, for a peek, the messages it saw).
@@ -182,6 +184,8 @@ pub struct Session {
     /// The cluster's health and its indices.
     pub search: super::index::IndexPanel,
     pub detail: Option<DetailView>,
+    /// A stack's whole event history, over the Stacks panel (and its detail).
+    pub events: Option<super::events::EventHistory>,
     /// The filter of the focused list is being typed (into `filter_input`).
     pub editing_filter: bool,
     pub filter_input: super::text::TextField,
@@ -216,6 +220,7 @@ impl Session {
             index: None,
             search: Default::default(),
             detail: None,
+            events: None,
             editing_filter: false,
             filter_input: Default::default(),
             depths: Default::default(),
@@ -253,14 +258,16 @@ impl Session {
 
     /// The focused panel's list, if it is one.
     pub fn list_mut(&mut self) -> Option<&mut dyn super::list::ListOps> {
-        Some(match self.focus {
-            PanelId::Stacks => &mut self.stacks,
-            PanelId::Functions => &mut self.functions,
-            PanelId::Queues => &mut self.queues,
-            PanelId::LogGroups => &mut self.log_groups,
-            PanelId::Vpn => &mut self.vpn,
-            PanelId::Index => &mut self.search.list,
-            PanelId::Logs | PanelId::Jobs => return None,
+        Some(match (self.focus, self.events.as_mut()) {
+            // The event history, when open, is the Stacks panel's list.
+            (PanelId::Stacks, Some(history)) => &mut history.list,
+            (PanelId::Stacks, None) => &mut self.stacks,
+            (PanelId::Functions, _) => &mut self.functions,
+            (PanelId::Queues, _) => &mut self.queues,
+            (PanelId::LogGroups, _) => &mut self.log_groups,
+            (PanelId::Vpn, _) => &mut self.vpn,
+            (PanelId::Index, _) => &mut self.search.list,
+            (PanelId::Logs | PanelId::Jobs, _) => return None,
         })
     }
 

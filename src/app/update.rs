@@ -6,6 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use ratatui::layout::{Position, Rect};
 
 use super::action::Action;
+use super::events::EventHistory;
 use super::list::ListOps;
 use super::logs::{groups_to_tail, log_action, start_tail};
 use super::palette::palette_matches;
@@ -129,7 +130,8 @@ impl State {
         let jobs = (s.focus == PanelId::Jobs && self.jobs.running() > 0)
             .then(|| now + std::time::Duration::from_secs(1));
         let live = self.jobs.live_detail_due(s);
-        [refresh, label, toast, jobs, live]
+        let live_events = self.jobs.live_events_due(s);
+        [refresh, label, toast, jobs, live, live_events]
             .into_iter()
             .flatten()
             .min()
@@ -164,6 +166,39 @@ impl State {
             .filter(|_| self.screen == Screen::Console);
         if let Some(action) = self.keymap.action_for(panel.map(|s| s.focus), key) {
             self.act(action, now, out);
+        }
+    }
+
+    /// The keys of an open event history: a list's, plus back and refresh.
+    fn events_action(&mut self, action: Action, now: Instant, out: &mut Vec<Command>) {
+        let height = self.list_height;
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
+        let Some(h) = s.events.as_mut() else {
+            return;
+        };
+        match action {
+            Action::Back if !h.list.filter.is_empty() => h.list.set_filter(String::new()),
+            Action::Back => s.events = None,
+            // The newest page again: what happened since comes on top.
+            Action::Refresh | Action::RefreshAll if h.list.fetch.begin(now) => {
+                out.push(Command::Send(h.page(None)));
+            }
+            Action::Filter => {
+                s.filter_input = TextField::editing(h.list.filter.clone());
+                s.editing_filter = true;
+            }
+            Action::SortNext => h.list.sort_by_next_column(),
+            Action::SortReverse => h.list.reverse_sort(),
+            Action::Up => h.list.move_by(-1, height),
+            Action::Down => h.list.move_by(1, height),
+            Action::PageUp => h.list.move_by(-(height as isize), height),
+            Action::PageDown => h.list.move_by(height as isize, height),
+            Action::Top => h.list.select(0, height),
+            Action::Bottom => h.list.select(usize::MAX, height),
+            // Everything else waits until the history is closed.
+            _ => {}
         }
     }
 
@@ -274,6 +309,21 @@ impl State {
                 ) => {
                     *scroll = scrolled(*scroll, a, self.list_height);
                 }
+                (Overlay::Choose(c), Action::Open) => {
+                    let (then, chosen) = (c.then, c.chosen().map(|c| c.name.clone()));
+                    self.overlay = None;
+                    if let Some(name) = chosen {
+                        let plan = self.chosen_plan(then, &name);
+                        self.propose(plan, now, out);
+                    }
+                }
+                (Overlay::Choose(c), a) => match a {
+                    Action::Up => c.move_by(-1),
+                    Action::Down => c.move_by(1),
+                    Action::PageUp | Action::Top => c.move_by(isize::MIN / 2),
+                    Action::PageDown | Action::Bottom => c.move_by(isize::MAX / 2),
+                    _ => {}
+                },
                 (Overlay::Palette { .. } | Overlay::Confirm(_) | Overlay::Invoke(_), _) => {}
             }
             return;
@@ -379,6 +429,33 @@ impl State {
             self.screen = Screen::Picker;
             return;
         };
+        if s.focus == PanelId::Stacks && s.events.is_some() {
+            return self.events_action(action, now, out);
+        }
+        if action == Action::StackEvents {
+            // From the Stacks panel, or from a stack's detail.
+            let stack = match &s.detail {
+                Some(DetailView {
+                    of: DetailOf::Stack(name),
+                    ..
+                }) => Some(name.clone()),
+                Some(_) => None,
+                None if s.focus == PanelId::Stacks => {
+                    s.stacks.selected_row().map(|r| r.name.clone())
+                }
+                None => None,
+            };
+            match stack {
+                Some(stack) => {
+                    let (history, first) = EventHistory::open(&stack, now);
+                    s.focus = PanelId::Stacks;
+                    s.events = Some(history);
+                    out.push(Command::Send(first));
+                }
+                None => self.warn("`stack_events` works on the Stacks panel: select a stack there"),
+            }
+            return;
+        }
         if let Some(detail) = s.detail.as_mut() {
             // A function's verbs work from its detail too: the detail is of
             // the selected row, which is what they act on.
@@ -431,6 +508,11 @@ impl State {
             return;
         }
         if action.is_mutating() {
+            if let Some(chooser) = self.chooser(action) {
+                // Which configured deploy first; its plan when chosen.
+                self.overlay = Some(Overlay::Choose(Box::new(chooser)));
+                return;
+            }
             // Every change is planned from where the user is, then proposed:
             // confirmed ones open the one dialog, nothing is sent before its yes.
             if let Some(plan) = self.plan(action, std::time::SystemTime::now()) {
@@ -661,6 +743,10 @@ impl State {
                 Some(d) => d.fetch.finish(now, error, e.took),
                 None => false,
             },
+            Feeds::Events(stack) => match s.events.as_mut().filter(|h| h.stack == stack) {
+                Some(h) => h.list.fetch.finish(now, error, e.took),
+                None => false,
+            },
             Feeds::Panel(panel) => s.fetch_mut(panel).finish(now, error, e.took),
             Feeds::Tail => false,
         };
@@ -681,6 +767,13 @@ impl State {
             Some(Response::StackDetail(name, detail)) => {
                 if let Some(d) = s.detail.as_mut().filter(|d| d.of == DetailOf::Stack(name)) {
                     d.answer = Some(DetailAnswer::Stack(detail));
+                }
+            }
+            Some(Response::StackEvents { events, next }) => {
+                if let Request::StackEvents { stack, next: asked } = &e.request
+                    && let Some(h) = s.events.as_mut().filter(|h| &h.stack == stack)
+                {
+                    h.apply(asked.as_deref(), events, next);
                 }
             }
             Some(Response::FunctionDetail(name, detail)) => {
@@ -737,6 +830,21 @@ impl State {
             // A deploy runs on the open stack: its events show as they come.
             out.push(Command::Send(d.of.request()));
         }
+        let height = self.list_height;
+        if let Some(s) = self.session.as_mut()
+            && let Some(h) = s.events.as_mut()
+        {
+            if let Some(more) = h.wants_more(height) {
+                // Scrolled (or filtered) near the end of what is in: the next older page.
+                h.list.fetch.begin(now);
+                out.push(Command::Send(more));
+            } else if self.jobs.live_events_due(s).is_some_and(|t| t <= now)
+                && let Some(h) = s.events.as_mut()
+                && h.list.fetch.begin(now)
+            {
+                out.push(Command::Send(h.page(None)));
+            }
+        }
         let Some(interval) = self.refresh_interval else {
             return;
         };
@@ -784,6 +892,9 @@ pub(super) fn refresh(s: &mut Session, panel: PanelId, now: Instant, out: &mut V
 
 fn keep_visible(s: &mut Session, height: usize) {
     s.stacks.keep_visible(height);
+    if let Some(h) = s.events.as_mut() {
+        h.list.keep_visible(height);
+    }
     s.functions.keep_visible(height);
     s.queues.keep_visible(height);
     s.log_groups.keep_visible(height);
@@ -821,6 +932,8 @@ enum Feeds {
     Identity,
     Panel(PanelId),
     Detail(DetailOf),
+    /// A stack's event history.
+    Events(String),
     Tail,
 }
 
@@ -836,6 +949,7 @@ fn feeds(request: &Request) -> Feeds {
         Request::Domain => Feeds::Panel(PanelId::Index),
         Request::Pki(_) => Feeds::Panel(PanelId::Vpn),
         Request::StackDetail(name) => Feeds::Detail(DetailOf::Stack(name.clone())),
+        Request::StackEvents { stack, .. } => Feeds::Events(stack.clone()),
         Request::FunctionDetail(name) => Feeds::Detail(DetailOf::Function(name.clone())),
         Request::Tail { .. } | Request::StopTail(_) => Feeds::Tail,
     }

@@ -104,6 +104,16 @@ impl State {
                     Ok(jobs::stacks::preview(d, source, true))
                 })
             }
+            Action::CommandDeploy => in_panel(PanelId::Stacks, "deploys start there").and_then(
+                |()| match d.resources.deploy_commands.as_slice() {
+                    [] => Err(format!(
+                        "deployment `{}` has no deploy command: add a [[deployment.command]] table with its name and run",
+                        d.name
+                    )),
+                    [one] => Ok(jobs::command::plan(d, one)),
+                    _ => Err("choose which deploy command to run".into()),
+                },
+            ),
             Action::VpnSign => vpn_row().and_then(|row| match row {
                 Some(VpnRow::Pending(p)) => jobs::vpn::sign(d, &dir, p),
                 _ => Err("select a pending request to sign".into()),
@@ -128,6 +138,44 @@ impl State {
             Action::VpnPublish => vpn_row().and_then(|_| jobs::vpn::publish_crl_plan(d, &dir)),
             _ => return None,
         })
+    }
+
+    /// The pick list a verb opens before its plan, when it has one here:
+    /// the deploy commands, when the deployment has more than one.
+    pub(super) fn chooser(&self, action: Action) -> Option<super::choose::Chooser> {
+        let s = self.session.as_ref()?;
+        let commands = &s.deployment.resources.deploy_commands;
+        let items = match action {
+            Action::CommandDeploy if s.focus == PanelId::Stacks && commands.len() > 1 => commands
+                .iter()
+                .map(|c| super::choose::Choice {
+                    name: c.name.clone(),
+                    detail: c.run.clone(),
+                })
+                .collect(),
+            _ => return None,
+        };
+        Some(super::choose::Chooser::new(
+            "Run which deploy?",
+            items,
+            action,
+        ))
+    }
+
+    /// The plan of `action` for what was chosen in its pick list.
+    pub(super) fn chosen_plan(&self, action: Action, name: &str) -> Result<Plan, String> {
+        let d = &self
+            .session
+            .as_ref()
+            .ok_or("open a deployment first")?
+            .deployment;
+        match action {
+            Action::CommandDeploy => d
+                .command_deploy(name)
+                .map(|c| jobs::command::plan(d, c))
+                .ok_or_else(|| format!("deployment `{}` has no deploy command `{name}`", d.name)),
+            other => Err(format!("`{other}` has nothing to choose")),
+        }
     }
 
     /// The invoke popup for the selected function: the payload comes first,

@@ -104,27 +104,8 @@ pub async fn detail(c: &Clients, stack: &str) -> Result<StackDetail, Problem> {
         }));
     }
     // Events come newest first; the first page holds the recent ones.
-    let out = c
-        .cloudformation
-        .describe_stack_events()
-        .stack_name(stack)
-        .send()
-        .await
-        .map_err(|e| c.ctx.problem("DescribeStackEvents", &e))?;
-    let events = out
-        .stack_events()
-        .iter()
-        .take(RECENT_EVENTS)
-        .map(|e| StackEvent {
-            time: e.timestamp().and_then(system_time),
-            logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
-            status: e
-                .resource_status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
-            reason: e.resource_status_reason().map(str::to_string),
-        })
-        .collect();
+    let (mut events, _) = events_page(c, stack, None).await?;
+    events.truncate(RECENT_EVENTS);
     let template = match c
         .cloudformation
         .get_template()
@@ -140,6 +121,39 @@ pub async fn detail(c: &Clients, stack: &str) -> Result<StackDetail, Problem> {
         events,
         template: Some(template),
     })
+}
+
+/// One page of the stack's events, newest first, and the token of the next
+/// (older) page; `None` once the history's first event is in.
+pub async fn events_page(
+    c: &Clients,
+    stack: &str,
+    next: Option<String>,
+) -> Result<(Vec<StackEvent>, Option<String>), Problem> {
+    let out = c
+        .cloudformation
+        .describe_stack_events()
+        .stack_name(stack)
+        .set_next_token(next)
+        .send()
+        .await
+        .map_err(|e| c.ctx.problem("DescribeStackEvents", &e))?;
+    let events = out.stack_events().iter().map(stack_event).collect();
+    Ok((events, out.next_token().map(str::to_string)))
+}
+
+pub fn stack_event(e: &aws_sdk_cloudformation::types::StackEvent) -> StackEvent {
+    StackEvent {
+        id: e.event_id().unwrap_or_default().to_string(),
+        time: e.timestamp().and_then(system_time),
+        logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
+        kind: e.resource_type().unwrap_or_default().to_string(),
+        status: e
+            .resource_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        reason: e.resource_status_reason().map(str::to_string),
+    }
 }
 
 /// JSON templates indented; YAML (already readable) as it came.

@@ -41,6 +41,11 @@ pub enum Request {
     LogGroups,
     Domain,
     StackDetail(String),
+    /// One page of a stack's event history; `next: None` is the newest.
+    StackEvents {
+        stack: String,
+        next: Option<String>,
+    },
     FunctionDetail(String),
     /// Start tail `id` (a long job: it answers with many `Response::Tail`).
     Tail {
@@ -66,6 +71,11 @@ pub enum Response {
     /// The domain with its cluster health and indices (the Index panel).
     Index(Box<crate::model::IndexView>),
     StackDetail(String, StackDetail),
+    /// A page of events, newest first, and the token of the next older page.
+    StackEvents {
+        events: Vec<crate::model::StackEvent>,
+        next: Option<String>,
+    },
     FunctionDetail(String, Box<FunctionDetail>),
     Tail {
         id: u64,
@@ -272,6 +282,10 @@ pub async fn fetch(
         }),
         Request::StackDetail(name) => {
             Response::StackDetail(name.clone(), cloudformation::detail(c, name).await?)
+        }
+        Request::StackEvents { stack, next } => {
+            let (events, next) = cloudformation::events_page(c, stack, next.clone()).await?;
+            Response::StackEvents { events, next }
         }
         Request::FunctionDetail(name) => {
             Response::FunctionDetail(name.clone(), Box::new(lambda::detail(c, name).await?))

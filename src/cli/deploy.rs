@@ -23,12 +23,7 @@ pub struct DeployArgs {
 pub async fn run(args: &DeployArgs, config: &Config, name: Option<&str>) -> Result<ExitCode> {
     let d = super::logs::pick_deployment(config, name)?;
     let target = &args.target;
-    let c = d
-        .resources
-        .deploy_commands
-        .iter()
-        .find(|c| &c.name == target)
-        .ok_or_else(|| {
+    let c = d.command_deploy(target).ok_or_else(|| {
             let names: Vec<&str> = d
                 .resources
                 .deploy_commands

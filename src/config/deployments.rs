@@ -125,6 +125,13 @@ impl Deployment {
             .iter()
             .find(|s| s.name == stack)
     }
+
+    pub fn command_deploy(&self, name: &str) -> Option<&CommandDeploy> {
+        self.resources
+            .deploy_commands
+            .iter()
+            .find(|c| c.name == name)
+    }
 }
 
 /// An index as the deployment defines it (Azul's `make create`): the alias

@@ -700,16 +700,8 @@ pub(super) async fn run_discard(c: &Clients, p: &ChangeSetPreview, ctx: &Ctx) ->
 
 // ---- execute and follow ------------------------------------------------------
 
-/// One stack event as a line shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
-    pub id: String,
-    pub time: Option<std::time::SystemTime>,
-    pub logical_id: String,
-    pub kind: String,
-    pub status: String,
-    pub reason: Option<String>,
-}
+/// One stack event; a job and `stacks events` print it as a line.
+pub use crate::model::StackEvent as Event;
 
 impl Event {
     /// "12:00:01 Queue AWS::SQS::Queue UPDATE_FAILED: reason"
@@ -754,21 +746,10 @@ pub async fn events_since(
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| c.ctx.problem("DescribeStackEvents", &e).message)?;
         for e in page.stack_events() {
-            let id = e.event_id().unwrap_or_default().to_string();
-            if seen.contains(&id) {
+            if seen.contains(e.event_id().unwrap_or_default()) {
                 return Ok(events);
             }
-            events.push(Event {
-                id,
-                time: e.timestamp().and_then(crate::aws::system_time),
-                logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
-                kind: e.resource_type().unwrap_or_default().to_string(),
-                status: e
-                    .resource_status()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-                reason: e.resource_status_reason().map(str::to_string),
-            });
+            events.push(crate::aws::cloudformation::stack_event(e));
         }
     }
     Ok(events)

@@ -3,6 +3,7 @@
 //! Nothing here names an SDK type or does I/O. [`draw`] returns where it put
 //! things, so that mouse clicks can be mapped back to rows and tabs.
 
+mod events;
 mod fleet;
 pub mod format;
 mod function;

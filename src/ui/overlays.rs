@@ -25,9 +25,53 @@ pub fn draw(frame: &mut Frame, state: &State) {
         Some(Overlay::Problems { scroll }) => problems(frame, state, *scroll),
         Some(Overlay::Confirm(c)) => confirm(frame, state, c),
         Some(Overlay::Invoke(p)) => invoke(frame, state, p),
+        Some(Overlay::Choose(c)) => choose(frame, state, c),
         // Drawn by `super::jobs`.
         Some(Overlay::Job { .. }) => {}
     }
+}
+
+/// A pick list before a plan: each choice with what it runs.
+fn choose(frame: &mut Frame, state: &State, c: &crate::app::choose::Chooser) {
+    let t = &state.theme;
+    let rows = c.items.len().min(16) as u16;
+    let area = centered(frame.area(), 72, rows + 4);
+    frame.render_widget(Clear, area);
+    let block = widgets::block(
+        state,
+        Line::styled(format!(" {} ", c.title), t.style(Slot::Title)),
+        true,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = c.items.iter().map(|i| i.name.width()).max().unwrap_or(0);
+    let first = c
+        .selected
+        .saturating_sub(usize::from(rows).saturating_sub(1));
+    let mut lines: Vec<Line> = c
+        .items
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(usize::from(rows))
+        .map(|(i, item)| {
+            let (name, detail) = if i == c.selected {
+                (t.style(Slot::Selection), t.style(Slot::Selection))
+            } else {
+                (t.style(Slot::Text), t.style(Slot::Muted))
+            };
+            Line::from(vec![
+                Span::styled(format!(" {:<width$}  ", item.name), name),
+                Span::styled(item.detail.clone(), detail),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        " enter chooses (then the usual confirm) · esc cancels",
+        t.style(Slot::Muted),
+    ));
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 /// The invoke popup: the payload, whether it is JSON, and the type.

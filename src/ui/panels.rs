@@ -9,6 +9,7 @@ use ratatui::widgets::{Cell, Paragraph, Wrap};
 use super::Clock;
 use super::format::{ago, ago_since, bytes, opt, utc};
 use super::widgets::{self, Rows, styled};
+use crate::app::action::Action;
 use crate::app::list::{Fetch, ListPanel, Row};
 use crate::app::state::{DetailAnswer, DetailOf, DetailView, PanelId, Session, State};
 use crate::config::theme::{Slot, Theme};
@@ -33,6 +34,9 @@ pub fn draw(
     }
     if s.focus == PanelId::Index && s.detail.is_none() {
         return super::index::draw(frame, area, state, s, clock);
+    }
+    if let Some(history) = s.events.as_ref().filter(|_| s.focus == PanelId::Stacks) {
+        return super::events::draw(frame, area, state, history, clock);
     }
     if let Some(detail) = &s.detail {
         match &detail.of {
@@ -219,13 +223,7 @@ pub(super) fn list_rows<'a, T: Row>(
     height: usize,
     cells: impl Fn(&T) -> Vec<Cell<'a>>,
 ) -> Built<'a> {
-    // The offset is kept by update; clamp here so a resize never hides the selection.
-    let mut offset = list
-        .offset
-        .min(list.view.len().saturating_sub(height.max(1)));
-    if list.selected >= offset + height.max(1) {
-        offset = list.selected + 1 - height.max(1);
-    }
+    let offset = first_shown(list, height);
     let cells = list
         .visible_rows()
         .skip(offset)
@@ -237,6 +235,18 @@ pub(super) fn list_rows<'a, T: Row>(
         selected: list.selected.checked_sub(offset),
         widths: Vec::new(),
     }
+}
+
+/// The first row a list of `height` rows shows. The offset is kept by
+/// update; clamped here so a resize never hides the selection.
+pub(super) fn first_shown<T>(list: &ListPanel<T>, height: usize) -> usize {
+    let mut offset = list
+        .offset
+        .min(list.view.len().saturating_sub(height.max(1)));
+    if list.selected >= offset + height.max(1) {
+        offset = list.selected + 1 - height.max(1);
+    }
+    offset
 }
 
 fn columns_of(s: &Session) -> (&'static [&'static str], (usize, bool)) {
@@ -282,7 +292,7 @@ pub(super) fn title<'a>(state: &State, s: &Session, fetch: &Fetch, clock: Clock)
 }
 
 /// "loading…", "updated 20s ago", "refreshing…", "✗ failed: …".
-fn freshness<'a>(t: &Theme, fetch: &Fetch, clock: Clock) -> Vec<Span<'a>> {
+pub(super) fn freshness<'a>(t: &Theme, fetch: &Fetch, clock: Clock) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
     match fetch.updated_at {
         Some(at) => spans.push(Span::styled(
@@ -346,7 +356,7 @@ pub(super) fn placeholder<'a>(state: &State, s: &Session, fetch: &Fetch) -> Opti
     Some(vec![Line::styled(msg, t.style(Slot::Muted))])
 }
 
-fn outcome_style(t: &Theme, o: Outcome) -> Style {
+pub(super) fn outcome_style(t: &Theme, o: Outcome) -> Style {
     t.style(match o {
         Outcome::Ok => Slot::Success,
         Outcome::InProgress => Slot::Progress,
@@ -470,7 +480,14 @@ fn stack_detail(
                 ]));
             }
             lines.push(Line::raw(""));
-            lines.push(heading("Recent events"));
+            let mut head = vec![Span::styled("Recent events", t.style(Slot::Title))];
+            if let Some(key) = state.keymap.keys_for(Action::StackEvents).first() {
+                head.push(Span::styled(
+                    format!("  ({key}: the whole history, filterable)"),
+                    t.style(Slot::Muted),
+                ));
+            }
+            lines.push(Line::from(head));
             for e in &detail.events {
                 lines.push(Line::from(vec![
                     Span::styled(format!("  {}  ", utc(e.time)), t.style(Slot::Muted)),

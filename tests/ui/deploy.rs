@@ -8,7 +8,7 @@ use super::*;
 use opsdeck::jobs::stacks::{ChangeSetPreview, ParameterChange, ResourceChange};
 use opsdeck::jobs::{Detail, JobUpdate, Op, Outcome};
 
-fn on_stacks() -> Harness {
+pub(crate) fn on_stacks() -> Harness {
     let mut h = Harness::connected(SANDBOX, "dev");
     let mut rows = stacks("dev");
     rows.push(StackRow {
@@ -264,6 +264,7 @@ fn the_stack_detail_follows_a_running_deploy_live() {
             logical_id: "UploadQueue".into(),
             status: status.into(),
             reason: None,
+            ..Default::default()
         }],
         template: Some(Ok(
             "Resources:\n  UploadQueue:\n    Type: AWS::SQS::Queue".into()

@@ -15,6 +15,7 @@ mod functions;
 mod index;
 mod jobs;
 mod logs;
+mod stack_events;
 mod vpn;
 
 use std::path::Path;
@@ -328,12 +329,14 @@ fn stack_detail() {
                 logical_id: "dev-core".into(),
                 status: "UPDATE_COMPLETE".into(),
                 reason: None,
+                ..Default::default()
             },
             StackEvent {
                 time: ago(200),
                 logical_id: "dev-core".into(),
                 status: "UPDATE_IN_PROGRESS".into(),
                 reason: Some("User Initiated".into()),
+                ..Default::default()
             },
         ],
         template: Some(Ok("{\n  \"Resources\": {}\n}".into())),
