@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use super::Clock;
 use super::format::utc;
-use super::panels::{first_shown, freshness, list_rows, outcome_style};
+use super::panels::{first_shown, list_rows, outcome_style, view_frame};
 use super::widgets::{self, Rows, styled};
 use crate::app::events::EventHistory;
 use crate::app::list::Row;
@@ -47,12 +47,7 @@ pub fn draw(
             t.style(Slot::Info),
         ));
     }
-    spans.push(Span::styled("· ", t.style(Slot::Muted)));
-    spans.extend(freshness(t, &list.fetch, clock));
-    spans.push(Span::styled(" · esc back ", t.style(Slot::Muted)));
-    let block = widgets::block(state, Line::from(spans), true);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = view_frame(frame, area, state, spans, &list.fetch, clock);
     let empty = match (&list.fetch.error, h.pages) {
         (Some(p), _) if loaded == 0 => Some(Line::styled(
             format!("✗ {}  (r tries again)", p.message),

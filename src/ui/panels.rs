@@ -292,7 +292,7 @@ pub(super) fn title<'a>(state: &State, s: &Session, fetch: &Fetch, clock: Clock)
 }
 
 /// "loading…", "updated 20s ago", "refreshing…", "✗ failed: …".
-pub(super) fn freshness<'a>(t: &Theme, fetch: &Fetch, clock: Clock) -> Vec<Span<'a>> {
+fn freshness<'a>(t: &Theme, fetch: &Fetch, clock: Clock) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
     match fetch.updated_at {
         Some(at) => spans.push(Span::styled(
@@ -376,9 +376,23 @@ pub(super) fn detail_frame(
     clock: Clock,
 ) -> Rect {
     let t = &state.theme;
-    let mut spans = vec![Span::styled(format!(" {title} "), t.style(Slot::Title))];
+    let title = vec![Span::styled(format!(" {title} "), t.style(Slot::Title))];
+    view_frame(frame, area, state, title, &view.fetch, clock)
+}
+
+/// The frame of a view over a panel: its title, how fresh its data is, how
+/// to leave. Returns the area inside.
+pub(super) fn view_frame(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    mut spans: Vec<Span<'_>>,
+    fetch: &Fetch,
+    clock: Clock,
+) -> Rect {
+    let t = &state.theme;
     spans.push(Span::styled("· ", t.style(Slot::Muted)));
-    spans.extend(freshness(t, &view.fetch, clock));
+    spans.extend(freshness(t, fetch, clock));
     spans.push(Span::styled(" · esc back ", t.style(Slot::Muted)));
     let block = widgets::block(state, Line::from(spans), true);
     let inner = block.inner(area);
