@@ -67,6 +67,7 @@ actions! {
     IndexReindex => "index_reindex", Confirmed, "Reindex the configured indices with the deployment's strategy";
     IndexCreate => "index_create", Confirmed, "Create the configured indices that are missing";
     IndexDelete => "index_delete", Confirmed, "Delete the configured indices (listed with their documents)";
+    HealthCheck => "health_check", Read, "Check the deployment's health URLs: status, latency, version";
     StackDeploy => "stack_deploy", Change, "Preview a deploy of the selected stack (creates a change set), then confirm its diff";
     VpnSign => "vpn_sign", Confirmed, "Sign the selected pending certificate request";
     VpnRevoke => "vpn_revoke", Confirmed, "Revoke the selected certificate";

@@ -379,6 +379,12 @@ impl State {
             self.screen = Screen::Picker;
             return;
         };
+        if action == Action::HealthCheck {
+            // From any panel, and from a detail view: the deployment's, not a row's.
+            let plan = crate::jobs::health::plan(&s.deployment);
+            self.propose(plan, now, out);
+            return;
+        }
         if let Some(detail) = s.detail.as_mut() {
             // A function's verbs work from its detail too: the detail is of
             // the selected row, which is what they act on.
