@@ -324,9 +324,8 @@ async fn the_cli_deploy_exits_3_when_the_deployment_is_left_unhealthy() {
     assert!(started.elapsed() < Duration::from_secs(5));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains(&format!(
-            "opsdeck: deployed, unhealthy: deploy `web` done (exit status 0"
-        )) && stderr.contains("/dev/version: timed out after 1 s)"),
+        stderr.contains("opsdeck: deployed, unhealthy: deploy `web` done (exit status 0")
+            && stderr.contains("/dev/version: timed out after 1 s)"),
         "{stderr}"
     );
 }
