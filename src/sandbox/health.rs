@@ -63,12 +63,16 @@ pub struct Data {
     pub hits: BTreeMap<String, u64>,
 }
 
+/// Where a deployment's version is read from, on every request to it.
+type Sources = Arc<Mutex<BTreeMap<String, Clients>>>;
+
 /// A running health server. Clones share it; it stops when its runtime does.
 #[derive(Debug, Clone)]
 pub struct HealthServer {
     pub endpoint: String,
     pub port: u16,
     data: Arc<Mutex<Data>>,
+    sources: Sources,
 }
 
 impl HealthServer {
@@ -83,19 +87,21 @@ impl HealthServer {
                 .collect(),
             ..Data::default()
         }));
-        let shared = data.clone();
+        let sources = Sources::default();
+        let (shared, from) = (data.clone(), sources.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((conn, _)) = listener.accept().await else {
                     continue;
                 };
-                tokio::spawn(serve(conn, shared.clone()));
+                tokio::spawn(serve(conn, shared.clone(), from.clone()));
             }
         });
         Ok(HealthServer {
             endpoint: format!("http://127.0.0.1:{port}"),
             port,
             data,
+            sources,
         })
     }
 
@@ -105,20 +111,12 @@ impl HealthServer {
         f(&mut d)
     }
 
-    /// Keeps deployment `name`'s version and commit those of its web stack
-    /// in the emulator, asking every `every`; a failed read keeps the last.
-    pub fn follow_stack(&self, name: &str, clients: Clients, every: Duration) {
-        let server = self.clone();
-        let name = name.to_string();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tick.tick().await;
-                if let Some(site) = web_stack(&clients, &name).await {
-                    server.with(|d| d.sites.insert(name.clone(), site));
-                }
-            }
-        });
+    /// Answers deployment `name`'s requests with the version and commit of
+    /// its web stack as the emulator has them at that moment (so a check right
+    /// after a deploy sees the new one); a failed read keeps the last.
+    pub fn read_versions(&self, name: &str, clients: Clients) {
+        let mut s = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+        s.insert(name.to_string(), clients);
     }
 }
 
@@ -232,7 +230,10 @@ fn answer(d: &mut Data, method: &str, target: &str) -> Reply {
     }
 }
 
-async fn serve(mut conn: TcpStream, data: Arc<Mutex<Data>>) {
+/// How long a request waits for the emulator to say a version.
+const READ_TIMEOUT: Duration = Duration::from_secs(2);
+
+async fn serve(mut conn: TcpStream, data: Arc<Mutex<Data>>, sources: Sources) {
     let mut buf: Vec<u8> = Vec::new();
     loop {
         let (head_len, method, target, length, close) = loop {
@@ -277,6 +278,21 @@ async fn serve(mut conn: TcpStream, data: Arc<Mutex<Data>>) {
             }
         }
         buf.drain(..head_len + length);
+        let name = target
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("");
+        let source = {
+            let s = sources.lock().unwrap_or_else(|e| e.into_inner());
+            s.get(name).cloned()
+        };
+        if let Some(c) = source
+            && let Ok(Some(site)) = tokio::time::timeout(READ_TIMEOUT, web_stack(&c, name)).await
+        {
+            let mut d = data.lock().unwrap_or_else(|e| e.into_inner());
+            d.sites.insert(name.to_string(), site);
+        }
         let reply = {
             let mut d = data.lock().unwrap_or_else(|e| e.into_inner());
             answer(&mut d, &method, &target)

@@ -714,7 +714,7 @@ pub async fn serve_health(
         for d in ds {
             check_local(d)?;
             let c = Clients::connect(d).await.map_err(|p| eyre!("{p}"))?;
-            server.follow_stack(&d.name, c, Duration::from_secs(3));
+            server.read_versions(&d.name, c);
         }
         servers.push((server.endpoint.clone(), server));
     }
