@@ -543,6 +543,35 @@ mod tests {
     }
 
     #[test]
+    fn every_deploy_verb_is_checked_after_and_the_check_needs_no_aws() {
+        let deploys = [
+            Op::LambdaDeploy {
+                function: "f".into(),
+                zip: "f.zip".into(),
+                alias: None,
+            },
+            Op::LambdaRollback {
+                function: "f".into(),
+                alias: "ACTIVE".into(),
+                to: None,
+            },
+            Op::CommandDeploy {
+                command: Box::new(crate::config::CommandDeploy {
+                    name: "web".into(),
+                    run: "true".into(),
+                    workdir: None,
+                    env: Default::default(),
+                }),
+            },
+        ];
+        assert!(deploys.iter().all(Op::is_deploy));
+        assert!(!Op::StackCancel { stack: "s".into() }.is_deploy());
+        assert!(!Op::Health.is_deploy());
+        assert!(!Op::Health.needs_aws());
+        assert!(Op::Health.cancellable().is_ok());
+    }
+
+    #[test]
     fn the_summary_counts_and_names_what_failed() {
         let check = |url: &str, status: Option<u16>, failure: Option<Failure>| Check {
             url: url.into(),
