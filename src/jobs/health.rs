@@ -489,6 +489,8 @@ pub async fn after_deploy(d: &Deployment, outcome: Outcome, ctx: &Ctx) -> Outcom
         d.resources.health_urls.len()
     ));
     let report = check(d, ctx).await;
+    // The deploy's row shows no "2/2": that count was the checks', not the deploy's.
+    ctx.progress(0, None, "health checked");
     let health = report.summary();
     let detail = Some(Detail::Health(Box::new(report.clone())));
     if report.healthy() {

@@ -283,7 +283,15 @@ async fn serve(mut conn: TcpStream, data: Arc<Mutex<Data>>, sources: Sources) {
             .split('/')
             .next()
             .unwrap_or("");
-        let source = {
+        let path = target.split('?').next().unwrap_or_default();
+        let faulted = {
+            let d = data.lock().unwrap_or_else(|e| e.into_inner());
+            d.faults.contains_key(path)
+        };
+        // A faulted path answers as told, without asking the emulator first.
+        let source = if faulted {
+            None
+        } else {
             let s = sources.lock().unwrap_or_else(|e| e.into_inner());
             s.get(name).cloned()
         };
