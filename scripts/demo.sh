@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The newcomer's first run: start moto, seed the sandbox's two deployments,
-# keep log lines flowing, open the console; stop everything when it exits.
+# keep log lines flowing and the health endpoints answering (V in the console,
+# and after every deploy), open the console; stop everything when it exits.
 # PORT=NNNN picks another port than the one config/sandbox.toml names.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,11 +11,18 @@ moto=$(scripts/ensure-moto.sh)
 cargo build --quiet
 opsdeck=target/debug/opsdeck
 
-port=${PORT:-$(sed -n 's|^endpoint_url = "http://127.0.0.1:\([0-9]*\)".*|\1|p' "$config" | head -n1)}
+configured=$(sed -n 's|^endpoint_url = "http://127.0.0.1:\([0-9]*\)".*|\1|p' "$config" | head -n1)
+port=${PORT:-$configured}
 endpoint="http://127.0.0.1:$port"
 # The search domains' data plane (served by `sandbox follow`) on the next port.
 search="http://127.0.0.1:$((port + 1))"
 mkdir -p target/sandbox
+# The health and version endpoints (also `sandbox follow`'s) on the one after:
+# on another PORT, a copy of the config names theirs.
+if [ "$port" != "$configured" ]; then
+  sed "s|127.0.0.1:$((configured + 2))/|127.0.0.1:$((port + 2))/|g" "$config" >target/sandbox/config.toml
+  config=target/sandbox/config.toml
+fi
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done

@@ -12,5 +12,10 @@ for step in "reading the configuration" "planning" "checking the stack $d-web"; 
 done
 printf '\033[32m==>\033[0m deploying %s-web\n' "$d"
 "${OPSDECK:-opsdeck}" --config config/sandbox.toml --endpoint-url "$AWS_ENDPOINT_URL" \
-    --deployment "$d" stacks deploy "$d-web" --yes --confirm "$d"
+    --deployment "$d" stacks deploy "$d-web" --yes --confirm "$d" || {
+    status=$?
+    # 3: deployed, but a health check failed. Not this script's verdict:
+    # opsdeck checks the deployment's health again when this script ends.
+    [ "$status" -eq 3 ] || exit "$status"
+}
 printf '\033[1;32mdone\033[0m\n'

@@ -802,11 +802,16 @@ fn disabling_every_function_of_prod_and_enabling_them_again() {
 #[test]
 fn deploying_the_sandboxs_changed_template_from_the_stacks_panel() {
     let moto = seeded_moto();
+    // Without the sandbox's health_urls: this test is about the deploy, not
+    // about whatever answers on the health port (tests/health.rs checks those).
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config_file(dir.path(), &moto, false);
+    let config = config.to_str().unwrap();
     let t = Tmux::start(
         "deploy",
         &[
             "--config",
-            "config/sandbox.toml",
+            config,
             "--endpoint-url",
             &moto.endpoint,
             "--deployment",
@@ -863,7 +868,7 @@ fn deploying_the_sandboxs_changed_template_from_the_stacks_panel() {
     let again = Command::new(BIN)
         .args([
             "--config",
-            "config/sandbox.toml",
+            config,
             "--endpoint-url",
             &moto.endpoint,
             "--deployment",

@@ -67,6 +67,7 @@ actions! {
     IndexReindex => "index_reindex", Confirmed, "Reindex the configured indices with the deployment's strategy";
     IndexCreate => "index_create", Confirmed, "Create the configured indices that are missing";
     IndexDelete => "index_delete", Confirmed, "Delete the configured indices (listed with their documents)";
+    HealthCheck => "health_check", Read, "Check the deployment's health URLs: status, latency, version";
     StackDeploy => "stack_deploy", Change, "Preview a deploy of the selected stack (creates a change set), then confirm its diff";
     StackEvents => "stack_events", Read, "Show the selected stack's whole event history (paged; filter by resource and status)";
     CommandDeploy => "command_deploy", Confirmed, "Run one of the deployment's configured deploy commands (make, cdk, terraform)";

@@ -46,7 +46,8 @@ impl JobRow {
         self.id.is_some() && self.outcome.is_none()
     }
 
-    /// "running", "cancelling", "ok", "failed", "cancelled", "refused", "unknown".
+    /// "running", "cancelling", "ok", "failed", "cancelled", "refused",
+    /// "unhealthy", "no end line".
     pub fn status(&self) -> &'static str {
         match &self.outcome {
             Some(o) => o.result_word(),
@@ -79,6 +80,10 @@ impl JobRow {
             "failed" => Some(Outcome::failed(e.message.clone())),
             "cancelled" => Some(Outcome::Cancelled(e.message.clone())),
             "refused" => Some(Outcome::Refused(e.message.clone())),
+            "unhealthy" => Some(Outcome::Unhealthy {
+                message: e.message.clone(),
+                detail: None,
+            }),
             _ => None,
         };
         let started = e
@@ -252,6 +257,8 @@ fn panel_of_op(op: &Op) -> PanelId {
         | Op::StackDiscard { .. }
         | Op::StackCancel { .. } => PanelId::Stacks,
         Op::IndexCreate { .. } | Op::IndexDelete { .. } | Op::Reindex(_) => PanelId::Index,
+        // Nothing to refresh: its table is in the job.
+        Op::Health => PanelId::Jobs,
     }
 }
 
@@ -376,6 +383,8 @@ impl State {
             row.refreshes,
             format!("#{} {} {}", e.id, row.action, row.deployment),
         );
+        // The health key asked for the table: it opens (a deploy's checks stay in its job).
+        let health_job = row.action == "health_check";
         let ok = outcome.is_ok();
         if self.message.as_ref().is_some_and(|m| m.tone == Tone::Info) {
             // The toast supersedes "job #n … started".
@@ -408,6 +417,12 @@ impl State {
                 } else {
                     self.propose(Ok(plan), now, out);
                 }
+            }
+            Some(Detail::Health(_)) if health_job && self.overlay.is_none() => {
+                self.overlay = Some(Overlay::Job {
+                    key: format!("#{}", e.id),
+                    scroll: 0,
+                });
             }
             Some(Detail::Peek { .. } | Detail::Invoke(_)) if self.overlay.is_none() => {
                 self.overlay = Some(Overlay::Job {

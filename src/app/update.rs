@@ -429,6 +429,12 @@ impl State {
             self.screen = Screen::Picker;
             return;
         };
+        if action == Action::HealthCheck {
+            // From any panel, and from a detail view: the deployment's, not a row's.
+            let plan = crate::jobs::health::plan(&s.deployment);
+            self.propose(plan, now, out);
+            return;
+        }
         if s.focus == PanelId::Stacks && s.events.is_some() {
             return self.events_action(action, now, out);
         }

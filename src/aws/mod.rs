@@ -7,6 +7,7 @@ pub mod ca;
 pub mod cloudformation;
 pub mod error;
 pub mod fleet;
+pub mod http;
 pub mod lambda;
 pub mod logs;
 pub mod opensearch;

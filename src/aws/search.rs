@@ -27,13 +27,11 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Clients;
+use super::http::chain;
 use crate::config::Deployment;
 use crate::model::{
     ClusterColour, ClusterHealth, DomainStatus, IndexRow, IndexView, Problem, ProblemKind,
@@ -101,8 +99,6 @@ impl SearchError {
     }
 }
 
-type Https = hyper_rustls::HttpsConnector<HttpConnector>;
-
 /// A domain's data plane, signed with a deployment's credentials.
 #[derive(Clone)]
 pub struct SearchClient {
@@ -111,7 +107,7 @@ pub struct SearchClient {
     host: String,
     region: String,
     credentials: aws_credential_types::provider::SharedCredentialsProvider,
-    http: Client<Https, Full<Bytes>>,
+    http: super::http::HttpClient,
     /// The endpoint came from a VPC domain: a connect failure means no route.
     vpc: bool,
     timeout: Duration,
@@ -252,21 +248,14 @@ impl SearchClient {
             .config
             .credentials_provider()
             .ok_or_else(|| bad("no credentials to sign the search requests with".into()))?;
-        let mut connector = HttpConnector::new();
-        connector.enforce_http(false);
-        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
-            .map_err(|e| bad(format!("no TLS roots to check {url} with: {e}")))?
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(connector);
+        let http = super::http::client(CONNECT_TIMEOUT)
+            .map_err(|e| bad(format!("cannot talk to {url}: {e}")))?;
         Ok(SearchClient {
             base: url.trim_end_matches('/').to_string(),
             host,
             region,
             credentials,
-            http: Client::builder(TokioExecutor::new()).build(https),
+            http,
             vpc,
             timeout: REQUEST_TIMEOUT,
             sts: Some(c.sts.clone()),
@@ -574,17 +563,6 @@ fn enc(segment: &str) -> String {
     url::form_urlencoded::byte_serialize(segment.as_bytes())
         .collect::<String>()
         .replace("%3A", ":")
-}
-
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        parts.push(s.to_string());
-        source = s.source();
-    }
-    parts.dedup();
-    parts.join(": ")
 }
 
 fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, SearchError> {

@@ -156,13 +156,24 @@ pub async fn run(plan: &Plan, clients: Option<Clients>) -> Outcome {
     outcome
 }
 
+/// The exit code of a job whose health check failed: a deploy that went
+/// through but left the deployment unhealthy, or `opsdeck health`. Not 1, so
+/// a script can tell "the deploy failed, nothing new runs" from "the new
+/// version runs and fails its checks" (roll back rather than retry).
+pub const EXIT_UNHEALTHY: u8 = 3;
+
 /// Prints a job's outcome and turns it into the exit code: 0 only when
-/// every part of it succeeded.
+/// every part of it succeeded; [`EXIT_UNHEALTHY`] when it did but a health
+/// check failed.
 pub fn report(outcome: &Outcome) -> ExitCode {
     match outcome {
         Outcome::Ok { summary, .. } => {
             println!("{summary}");
             ExitCode::SUCCESS
+        }
+        Outcome::Unhealthy { message, .. } => {
+            eprintln!("opsdeck: {message}");
+            ExitCode::from(EXIT_UNHEALTHY)
         }
         other => {
             eprintln!("opsdeck: {}", other.message());

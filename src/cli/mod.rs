@@ -12,6 +12,7 @@ pub mod completions;
 pub mod config_init;
 pub mod deploy;
 pub mod fleet;
+pub mod health;
 pub mod index;
 pub mod jobs;
 pub mod lambdas;
@@ -101,6 +102,9 @@ pub enum Command {
     Lambdas(lambdas::LambdasCommand),
     /// Run a configured deploy command (`[[deployment.command]]`) as a job.
     Deploy(deploy::DeployArgs),
+    /// The deployment's health URLs: status, latency and version of each
+    /// (exit 3 when a check fails).
+    Health(health::HealthArgs),
     /// A deployment's CloudFormation stacks: deploy (change sets), cancel, events.
     #[command(subcommand)]
     Stacks(stacks::StacksCommand),
@@ -301,6 +305,10 @@ fn run(cli: Cli, started: std::time::Instant) -> Result<ExitCode> {
             let loaded = load_or_bail(&cli)?;
             runtime.block_on(deploy::run(args, &loaded.config, cli.deployment.as_deref()))
         }
+        Some(Command::Health(args)) => {
+            let loaded = load_or_bail(&cli)?;
+            runtime.block_on(health::run(args, &loaded.config, cli.deployment.as_deref()))
+        }
         Some(Command::Stacks(cmd)) => {
             let loaded = load_or_bail(&cli)?;
             runtime.block_on(stacks::run(cmd, &loaded.config, cli.deployment.as_deref()))
@@ -399,6 +407,22 @@ async fn sandbox(cli: &Cli, cmd: &SandboxCommand) -> Result<ExitCode> {
                 crate::sandbox::search::VERSION
             );
             std::mem::forget(server);
+        }
+        // Without them the logs still flow: a busy port costs the checks only.
+        match crate::sandbox::serve_health(&deployments).await {
+            Ok(servers) => {
+                for (url, server) in servers {
+                    let paths: Vec<String> = server.with(|d| {
+                        d.sites
+                            .keys()
+                            .map(|n| format!("/{n}/health, /{n}/version"))
+                            .collect()
+                    });
+                    println!("health endpoints (sandbox) on {url}: {}", paths.join("; "));
+                    std::mem::forget(server);
+                }
+            }
+            Err(e) => eprintln!("warning: no health endpoints: {e:#}"),
         }
         println!("writing log lines at ~{rate}/s; Ctrl-C stops");
         tokio::select! {

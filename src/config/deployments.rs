@@ -66,7 +66,10 @@ pub struct Resources {
     pub indices: Vec<IndexDefinition>,
     /// How `index reindex` rebuilds them.
     pub reindex: Option<ReindexStrategy>,
+    /// Fetched after every deploy and on the health key (`opsdeck health`).
     pub health_urls: Vec<String>,
+    /// How long one health URL may take, connect and answer (`None`: the default).
+    pub health_timeout: Option<Duration>,
     /// The AWS Client VPN endpoint (`cvpn-endpoint-…`) that `opsdeck vpn publish` targets.
     pub vpn_endpoint: Option<String>,
     /// The VPN PKI folder of this deployment (used when `--pki` is not given).
@@ -295,6 +298,7 @@ struct RawResources {
     reindex: Option<Spanned<RawReindex>>,
     #[serde(default)]
     health_urls: Vec<Spanned<String>>,
+    health_timeout_secs: Option<Spanned<u64>>,
     vpn_endpoint: Option<String>,
     vpn_pki: Option<PathBuf>,
 }
@@ -422,13 +426,32 @@ impl Checker<'_> {
         }
         let r = raw.resources;
         for url in &r.health_urls {
-            if url::Url::parse(url.get_ref()).is_err() {
-                self.error(
+            match url::Url::parse(url.get_ref()) {
+                Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+                Ok(u) => self.error(
+                    url,
+                    format!(
+                        "`{}` is a {} URL; a health check fetches http or https",
+                        url.get_ref(),
+                        u.scheme()
+                    ),
+                    "write a full URL such as \"https://service.example.org/health\"",
+                ),
+                Err(_) => self.error(
                     url,
                     format!("`{}` is not a URL", url.get_ref()),
                     "write a full URL such as \"https://service.example.org/health\"",
-                );
+                ),
             }
+        }
+        if let Some(t) = &r.health_timeout_secs
+            && !(1..=300).contains(t.get_ref())
+        {
+            self.error(
+                t,
+                format!("health_timeout_secs = {} is out of range", t.get_ref()),
+                "give each health URL between 1 and 300 seconds",
+            );
         }
         if let Some(url) = &r.opensearch_url {
             match url::Url::parse(url.get_ref()) {
@@ -546,6 +569,9 @@ impl Checker<'_> {
                 .collect(),
             reindex,
             health_urls: r.health_urls.into_iter().map(Spanned::into_inner).collect(),
+            health_timeout: r
+                .health_timeout_secs
+                .map(|t| Duration::from_secs(*t.get_ref())),
             vpn_endpoint: r.vpn_endpoint,
             vpn_pki: r.vpn_pki,
             deploy_stacks,

@@ -33,7 +33,8 @@ pub struct Entry {
     pub action: String,
     pub target: String,
     pub parameters: serde_json::Value,
-    /// `started`, `ok`, `failed` or `cancelled`.
+    /// `started`, `ok`, `failed`, `cancelled`, `refused`, or `unhealthy` (a
+    /// health check failed: a health job's, or a deploy's after it went well).
     pub result: String,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

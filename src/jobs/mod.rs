@@ -20,6 +20,7 @@
 
 pub mod audit;
 pub mod command;
+pub mod health;
 pub mod index;
 pub mod lambda_code;
 pub mod lambdas;
@@ -176,18 +177,32 @@ pub enum Op {
     StackCancel {
         stack: String,
     },
+    /// GET the deployment's `health_urls` (no AWS, no credentials).
+    Health,
 }
 
 impl Op {
     /// Whether the job talks to AWS (and so needs the deployment's clients).
     pub fn needs_aws(&self) -> bool {
-        !matches!(self, Op::Pki { .. } | Op::CommandDeploy { .. })
+        !matches!(self, Op::Pki { .. } | Op::CommandDeploy { .. } | Op::Health)
+    }
+
+    /// Whether it deploys: the deployment's health checks run after it
+    /// succeeds, in its job ([`health::after_deploy`]).
+    pub fn is_deploy(&self) -> bool {
+        matches!(
+            self,
+            Op::StackExecute { .. }
+                | Op::LambdaDeploy { .. }
+                | Op::LambdaRollback { .. }
+                | Op::CommandDeploy { .. }
+        )
     }
 
     /// `Ok` when a cancel can stop the job part-way; else why it cannot.
     pub fn cancellable(&self) -> Result<(), &'static str> {
         match self {
-            Op::Redrive { .. } | Op::CommandDeploy { .. } => Ok(()),
+            Op::Redrive { .. } | Op::CommandDeploy { .. } | Op::Health => Ok(()),
             Op::LambdaDisable { functions } | Op::LambdaEnable { functions, .. }
                 if functions.len() > 1 =>
             {
@@ -263,6 +278,8 @@ pub enum Detail {
     Next(Box<Plan>),
     /// A change set shown and deleted (a preview only).
     ChangeSet(Box<stacks::ChangeSetPreview>),
+    /// The health checks: of a health job, or after a deploy.
+    Health(Box<health::Report>),
 }
 
 /// How a job ended.
@@ -280,6 +297,12 @@ pub enum Outcome {
     Cancelled(String),
     /// Never started: nothing was changed.
     Refused(String),
+    /// A health check failed: of a health job, or after a deploy that itself
+    /// went well ("deployed, unhealthy: …"); `detail` has the checks.
+    Unhealthy {
+        message: String,
+        detail: Option<Detail>,
+    },
 }
 
 impl Outcome {
@@ -304,14 +327,16 @@ impl Outcome {
     pub fn message(&self) -> &str {
         match self {
             Outcome::Ok { summary, .. } => summary,
-            Outcome::Failed { message, .. } => message,
+            Outcome::Failed { message, .. } | Outcome::Unhealthy { message, .. } => message,
             Outcome::Cancelled(m) | Outcome::Refused(m) => m,
         }
     }
 
     pub fn detail(&self) -> Option<&Detail> {
         match self {
-            Outcome::Ok { detail, .. } | Outcome::Failed { detail, .. } => detail.as_ref(),
+            Outcome::Ok { detail, .. }
+            | Outcome::Failed { detail, .. }
+            | Outcome::Unhealthy { detail, .. } => detail.as_ref(),
             _ => None,
         }
     }
@@ -323,6 +348,7 @@ impl Outcome {
             Outcome::Failed { .. } => "failed",
             Outcome::Cancelled(_) => "cancelled",
             Outcome::Refused(_) => "refused",
+            Outcome::Unhealthy { .. } => "unhealthy",
         }
     }
 }
@@ -404,7 +430,11 @@ pub async fn run(
         ));
     }
     let started = Instant::now();
-    let outcome = run_op(plan, clients.as_ref(), &ctx).await;
+    let mut outcome = run_op(plan, clients.as_ref(), &ctx).await;
+    if plan.op.is_deploy() {
+        // One place for every deploy verb: the audit end line says how it ended, health included.
+        outcome = health::after_deploy(&plan.deployment, outcome, &ctx).await;
+    }
     let end = entry.end(&outcome, started.elapsed());
     if let Err(why) = audit.append(&end) {
         tracing::error!(%why, path = %audit.path().display(), "could not write the audit end line");
@@ -519,5 +549,6 @@ async fn run_op(plan: &Plan, c: Option<&Clients>, ctx: &Ctx) -> Outcome {
             Ok(c) => stacks::run_cancel(c, stack, ctx).await,
             Err(e) => Outcome::failed(e),
         },
+        Op::Health => health::run(&plan.deployment, ctx).await,
     }
 }

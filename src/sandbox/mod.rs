@@ -6,6 +6,7 @@
 //! selectors in `config/sandbox.toml` match. Seeding refuses any endpoint
 //! that is not on this machine: it must never create things in a real account.
 
+pub mod health;
 pub mod lines;
 pub mod search;
 pub mod sigv4;
@@ -677,6 +678,45 @@ pub async fn serve_search(
             .await
             .wrap_err_with(|| format!("starting the sandbox's OpenSearch data plane on {url}"))?;
         servers.push((url, server));
+    }
+    Ok(servers)
+}
+
+/// Starts the health and version endpoints of every loopback `health_urls`
+/// address of the deployments: one server per port, a path prefix per
+/// deployment, each reporting its web stack's version as the emulator has it.
+pub async fn serve_health(
+    deployments: &[Deployment],
+) -> Result<Vec<(String, health::HealthServer)>> {
+    let mut by_port: std::collections::BTreeMap<u16, Vec<&Deployment>> = Default::default();
+    for d in deployments {
+        for url in d
+            .resources
+            .health_urls
+            .iter()
+            .filter(|u| is_loopback_url(u))
+        {
+            let parsed = url::Url::parse(url).wrap_err_with(|| format!("health URL {url}"))?;
+            let port = parsed.port_or_known_default().unwrap_or(80);
+            let on_port = by_port.entry(port).or_default();
+            if !on_port.iter().any(|o| o.name == d.name) {
+                on_port.push(d);
+            }
+        }
+    }
+    let mut servers = Vec::new();
+    for (port, ds) in by_port {
+        let names: Vec<&str> = ds.iter().map(|d| d.name.as_str()).collect();
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let server = health::HealthServer::start(addr, &names)
+            .await
+            .wrap_err_with(|| format!("starting the sandbox's health endpoints on port {port}"))?;
+        for d in ds {
+            check_local(d)?;
+            let c = Clients::connect(d).await.map_err(|p| eyre!("{p}"))?;
+            server.read_versions(&d.name, c);
+        }
+        servers.push((server.endpoint.clone(), server));
     }
     Ok(servers)
 }

@@ -22,7 +22,9 @@ use crate::model::PeekedMessage;
 fn status_slot(r: &JobRow) -> Slot {
     match &r.outcome {
         Some(Outcome::Ok { .. }) => Slot::Success,
-        Some(Outcome::Failed { .. } | Outcome::Refused(_)) => Slot::Failed,
+        Some(Outcome::Failed { .. } | Outcome::Refused(_) | Outcome::Unhealthy { .. }) => {
+            Slot::Failed
+        }
         Some(Outcome::Cancelled(_)) => Slot::Warning,
         None if r.id.is_none() => Slot::Muted,
         None => Slot::Progress,
@@ -176,6 +178,10 @@ pub fn output(frame: &mut Frame, state: &State, key: &str, scroll: usize, clock:
         if let Some(Detail::Invoke(i)) = o.detail() {
             lines.push(Line::raw(""));
             invoke_lines(&mut lines, t, i);
+        }
+        if let Some(Detail::Health(report)) = o.detail() {
+            lines.push(Line::raw(""));
+            super::health::lines(&mut lines, t, report);
         }
     }
     if !r.output.is_empty() {

@@ -8,6 +8,7 @@ mod fleet;
 pub mod format;
 mod function;
 mod header;
+mod health;
 mod index;
 mod jobs;
 mod logs;

@@ -154,8 +154,20 @@ pub fn sandbox_deployments(endpoint: &str) -> Vec<Deployment> {
                 PKI_SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
             ));
             d.resources.vpn_pki = Some(dir);
+            // The sandbox's health endpoints live on a fixed port (what `sandbox
+            // follow` serves, or a running demo's): no test checks them by chance.
+            // Tests of the checks point health_urls at their own server.
+            d.resources.health_urls.clear();
             d
         })
+        .collect()
+}
+
+/// A config's text without its `health_urls` lines (see [`sandbox_deployments`]).
+pub fn without_health(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with("health_"))
+        .map(|l| format!("{l}\n"))
         .collect()
 }
 
@@ -441,9 +453,9 @@ impl Silent {
 
 /// config/sandbox.toml pointed at `moto`, written to `dir` (dev read-only if asked).
 pub fn config_file(dir: &Path, moto: &Moto, read_only: bool) -> PathBuf {
-    let text = std::fs::read_to_string(repo().join("config/sandbox.toml"))
-        .unwrap()
-        .replace("http://127.0.0.1:4566", &moto.endpoint);
+    let text =
+        without_health(&std::fs::read_to_string(repo().join("config/sandbox.toml")).unwrap())
+            .replace("http://127.0.0.1:4566", &moto.endpoint);
     let text = if read_only {
         text.replace("name = \"dev\"", "name = \"dev\"\nread_only = true")
     } else {

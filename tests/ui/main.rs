@@ -12,6 +12,7 @@ mod common;
 mod deploy;
 mod fleet;
 mod functions;
+mod health;
 mod index;
 mod jobs;
 mod logs;
