@@ -9,6 +9,7 @@ mod function;
 mod header;
 mod index;
 mod jobs;
+mod lambda_deploy;
 mod logs;
 mod overlays;
 mod panels;

@@ -14,6 +14,7 @@ mod fleet;
 mod functions;
 mod index;
 mod jobs;
+mod lambda_deploy;
 mod logs;
 mod vpn;
 
@@ -215,6 +216,7 @@ fn functions(env: &str) -> Vec<FunctionRow> {
         last_modified: ago(86_400 * 3),
         concurrency,
         arn: None,
+        code_sha256: None,
         // As opsdeck leaves a function it disabled: enable restores "no reservation".
         remembered: (concurrency == Concurrency::Disabled).then_some(Concurrency::Unreserved),
     };
