@@ -123,6 +123,8 @@ pub fn rollback(frame: &mut Frame, state: &State, p: &RollbackPick) {
         } => {
             // The highlighted row stays in view.
             let shown = 12;
+            let marked = format!("← {} now", p.alias);
+            let gap = marked.chars().count() + 2;
             let first = (selected + 1).saturating_sub(shown);
             for (i, v) in rows.iter().enumerate().skip(first).take(shown) {
                 let chosen = i == selected;
@@ -132,9 +134,9 @@ pub fn rollback(frame: &mut Frame, state: &State, p: &RollbackPick) {
                     t.style(Slot::Text)
                 };
                 let marker = if v.version == current {
-                    format!("← {} now", p.alias)
+                    marked.as_str()
                 } else {
-                    String::new()
+                    ""
                 };
                 lines.push(Line::from(vec![
                     Span::styled(if chosen { "> " } else { "  " }, t.style(Slot::Key)),
@@ -147,7 +149,7 @@ pub fn rollback(frame: &mut Frame, state: &State, p: &RollbackPick) {
                         ),
                         t.style(Slot::Muted),
                     ),
-                    Span::styled(format!("{marker:<12}"), t.style(Slot::Accent)),
+                    Span::styled(format!("{marker:<gap$}"), t.style(Slot::Accent)),
                     Span::styled(
                         v.description.clone().unwrap_or_default(),
                         t.style(Slot::Muted),
