@@ -251,6 +251,22 @@ async fn the_console_deploy_builds_publishes_and_moves_the_alias_and_rolls_back_
         Outcome::ok("rolled back dev-api: alias ACTIVE: 3 → 1")
     );
     assert_eq!(alias(&c, "dev-api", "ACTIVE").await, "1");
+    // Deployed again after the rollback: $LATEST has this code already, so
+    // nothing is uploaded or published, and ACTIVE goes back to its version.
+    let plan = console_deploy_plan(&d, &c).await;
+    let (outcome, _) = run_as_console(&plan, &audit).await;
+    assert!(
+        outcome.is_ok()
+            && outcome
+                .message()
+                .starts_with("dev-api already runs this code")
+            && outcome
+                .message()
+                .ends_with("alias ACTIVE: 1 → 3, the version with this code"),
+        "{outcome:?}"
+    );
+    assert_eq!(versions(&c, "dev-api").await, ["$LATEST", "1", "2", "3"]);
+    assert_eq!(alias(&c, "dev-api", "ACTIVE").await, "3");
     let audit = std::fs::read_to_string(audit.path()).unwrap();
     let lines: Vec<serde_json::Value> = audit
         .lines()
@@ -274,7 +290,9 @@ async fn the_console_deploy_builds_publishes_and_moves_the_alias_and_rolls_back_
             "lambda_deploy started",
             "lambda_deploy ok",
             "lambda_rollback started",
-            "lambda_rollback ok"
+            "lambda_rollback ok",
+            "lambda_deploy started",
+            "lambda_deploy ok"
         ]
     );
     assert_eq!(

@@ -160,7 +160,7 @@ pub fn deploy(
     };
     lines.push(match (unchanged, deployed) {
         (Some(true), _) => format!(
-            "Unchanged: this zip is the code {function} runs now, so the job will upload and publish nothing."
+            "Unchanged: this zip is the code {function} has now, so the job will upload and publish nothing (an alias naming another version goes to the one with this code)."
         ),
         (Some(false), Some(now)) => format!(
             "The code {function} runs now differs (SHA-256 {}).",
@@ -288,6 +288,73 @@ async fn alias_version(c: &Clients, function: &str, alias: &str) -> Result<Optio
         Ok(a) => Ok(a.function_version().map(str::to_string)),
         Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
         Err(e) => Err(fault(function, "GetAlias", &e)),
+    }
+}
+
+/// The published versions (not `$LATEST`) with their code's hash.
+async fn published(c: &Clients, function: &str) -> Result<Vec<(u64, Option<String>)>, String> {
+    let mut versions = Vec::new();
+    let mut pages = c
+        .lambda
+        .list_versions_by_function()
+        .function_name(function)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| fault(function, "ListVersionsByFunction", &e))?;
+        versions.extend(page.versions().iter().filter_map(|v| {
+            Some((
+                v.version()?.parse::<u64>().ok()?,
+                v.code_sha256().map(str::to_string),
+            ))
+        }));
+    }
+    Ok(versions)
+}
+
+/// The code is deployed already: nothing is uploaded or published. But
+/// after a rollback `$LATEST` still holds the newer code while the alias
+/// names an older version, so the alias goes to the newest version with
+/// this code, as a deploy of it would leave it.
+async fn unchanged(c: &Clients, function: &str, sha: &str, alias: Option<&str>) -> Outcome {
+    let already = format!(
+        "{function} already runs this code (SHA-256 {sha}); nothing was uploaded or published"
+    );
+    let Some(alias) = alias else {
+        return Outcome::ok(already);
+    };
+    let newest = match published(c, function).await {
+        Ok(v) => v
+            .into_iter()
+            .filter(|(_, s)| s.as_deref() == Some(sha))
+            .map(|(n, _)| n)
+            .max(),
+        Err(e) => {
+            return Outcome::failed(format!("{already}, but alias {alias} was not checked: {e}"));
+        }
+    };
+    let Some(version) = newest.map(|n| n.to_string()) else {
+        return Outcome::ok(format!(
+            "{already}; no published version has this code, so alias {alias} was left where it is"
+        ));
+    };
+    let before = match alias_version(c, function, alias).await {
+        Ok(v) => v,
+        Err(e) => {
+            return Outcome::failed(format!("{already}, but alias {alias} was not checked: {e}"));
+        }
+    };
+    if before.as_deref() == Some(version.as_str()) {
+        return Outcome::ok(format!(
+            "{already}; alias {alias} names it (version {version})"
+        ));
+    }
+    match point(c, function, alias, &version, before.is_some()).await {
+        Ok(()) => Outcome::ok(format!(
+            "{already}; alias {alias}: {} → {version}, the version with this code",
+            before.as_deref().unwrap_or("(new)")
+        )),
+        Err(e) => Outcome::failed(format!("{already}, but alias {alias} was not moved: {e}")),
     }
 }
 
@@ -423,9 +490,7 @@ pub(super) async fn run_deploy(
         Err(e) => return Outcome::Refused(format!("nothing was uploaded: {e}")),
     };
     if deployed == sha {
-        return Outcome::ok(format!(
-            "{function} already runs this code (SHA-256 {sha}); nothing was uploaded or published"
-        ));
+        return unchanged(c, function, &sha, alias).await;
     }
     ctx.line(format!("code SHA-256 {deployed} → {sha}"));
     if ctx.cancelled() {
@@ -533,28 +598,10 @@ pub(super) async fn run_rollback(
         }
         Err(e) => return Outcome::Refused(format!("nothing was changed: {e}")),
     };
-    let mut versions: Vec<u64> = Vec::new();
-    let mut pages = c
-        .lambda
-        .list_versions_by_function()
-        .function_name(function)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        match page {
-            Ok(p) => versions.extend(
-                p.versions()
-                    .iter()
-                    .filter_map(|v| v.version()?.parse::<u64>().ok()),
-            ),
-            Err(e) => {
-                return Outcome::Refused(format!(
-                    "nothing was changed: {}",
-                    fault(function, "ListVersionsByFunction", &e)
-                ));
-            }
-        }
-    }
+    let mut versions: Vec<u64> = match published(c, function).await {
+        Ok(v) => v.into_iter().map(|(n, _)| n).collect(),
+        Err(e) => return Outcome::Refused(format!("nothing was changed: {e}")),
+    };
     versions.sort_unstable();
     let target = match to {
         Some(v) => match v.parse::<u64>() {
@@ -654,7 +701,7 @@ mod tests {
         );
         let same = deploy(&d, "dev-api", &zip, None, facts("a="), Some("a=")).unwrap();
         assert!(
-            same.lines[2].starts_with("Unchanged: this zip is the code dev-api runs now"),
+            same.lines[2].starts_with("Unchanged: this zip is the code dev-api has now"),
             "{:?}",
             same.lines
         );

@@ -239,7 +239,7 @@ fn a_function_without_a_zip_asks_for_a_path_and_says_why_one_cannot_be_read() {
         c.plan
             .lines
             .iter()
-            .any(|l| l.starts_with("Unchanged: this zip is the code dev-notifier runs now")),
+            .any(|l| l.starts_with("Unchanged: this zip is the code dev-notifier has now")),
         "{:?}",
         c.plan.lines
     );
