@@ -618,3 +618,48 @@ async fn read_only_protected_and_bad_zips_are_refused_before_any_upload() {
         ["$LATEST", "1", "2", "3"]
     );
 }
+
+/// A cancel during the build stops the build's process group and ends the
+/// job before anything is sent (the deployment's endpoint answers nothing:
+/// no moto is needed to show that nothing reached it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_during_the_build_stops_it_and_sends_nothing() {
+    let (config, _) = opsdeck::config::Config::parse(
+        "[[deployment]]\nname = \"dev\"\nregion = \"us-east-1\"\nendpoint_url = \"http://127.0.0.1:9\"\nsandbox_credentials = true\n[[deployment.function]]\nname = \"dev-api\"\nzip = \"never.zip\"\nbuild = \"echo building; sleep 30; touch never.zip\"\n",
+        Path::new("t.toml"),
+    );
+    let d = config.deployments[0].clone();
+    let (source, alias) = CodeSource::configured(&d, "dev-api").unwrap();
+    let plan = lambda_code::deploy(
+        &d,
+        "dev-api",
+        &source,
+        Some(&alias),
+        lambda_code::inspect(&source.zip),
+        None,
+    )
+    .unwrap();
+    assert_eq!(plan.op.cancellable(), Ok(()));
+    let dir = tempfile::tempdir().unwrap();
+    let audit = AuditLog::at(dir.path().join("audit.jsonl"));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let token = tokio_util::sync::CancellationToken::new();
+    let ctx = Ctx::new(tx, token.clone());
+    let started = std::time::Instant::now();
+    let job =
+        tokio::spawn(
+            async move { jobs::run(&plan, &audit, Source::Console, None, None, ctx).await },
+        );
+    while let Some(u) = rx.recv().await {
+        if matches!(&u, JobUpdate::Line(l) if l == "building") {
+            token.cancel();
+        }
+    }
+    let outcome = job.await.unwrap();
+    assert!(
+        matches!(&outcome, Outcome::Cancelled(m) if m.starts_with("cancelled during the build `echo building; sleep 30; touch never.zip`") && m.ends_with("nothing was sent to Lambda")),
+        "{outcome:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert!(!Path::new("never.zip").exists());
+}
