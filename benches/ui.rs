@@ -75,6 +75,7 @@ fn loaded_state() -> State {
                         timeout_s: Some(30),
                         last_modified: wall,
                         arn: None,
+                        code_sha256: None,
                         remembered: None,
                         concurrency: Concurrency::Reserved(5),
                     })

@@ -110,6 +110,8 @@ pub struct FunctionRow {
     pub last_modified: Option<SystemTime>,
     pub concurrency: Concurrency,
     pub arn: Option<String>,
+    /// Lambda's `CodeSha256` of `$LATEST` (base64 SHA-256 of its zip).
+    pub code_sha256: Option<String>,
     /// What an enable restores, from the function's own tag (read for
     /// disabled functions only): `Unreserved` or `Reserved(n)`.
     pub remembered: Option<Concurrency>,

@@ -106,6 +106,11 @@ impl Runtime {
                     let text = crate::jobs::lambdas::read_payload_file(&path);
                     self.handle(Msg::PayloadLoaded { path, text });
                 }
+                Command::InspectZip(path) => {
+                    // At most Lambda's 50 MB inline limit (checked before reading).
+                    let facts = crate::jobs::lambda_code::inspect(&path);
+                    self.handle(Msg::ZipInspected { path, facts });
+                }
                 Command::StartJob { id, plan, who } => {
                     tracing::info!(id, action = plan.action, deployment = %plan.deployment.name, target = %plan.target, "job started");
                     self.runner.start(id, *plan, who);

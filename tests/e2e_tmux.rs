@@ -918,3 +918,80 @@ fn deploying_the_sandboxs_changed_template_from_the_stacks_panel() {
     t.keys(&["q"]);
     assert_eq!(t.wait_exit(), "0", "exit status");
 }
+
+/// U on the Functions panel builds the sandbox function's zip with the
+/// configured command and deploys it: version 3, ACTIVE moved, the open
+/// detail refreshed; B then picks version 2 and the alias moves back.
+#[test]
+fn deploying_the_sandbox_functions_zip_from_the_functions_panel_and_rolling_back() {
+    let moto = seeded_moto();
+    let t = Tmux::start(
+        "lambda",
+        &[
+            "--config",
+            "config/sandbox.toml",
+            "--endpoint-url",
+            &moto.endpoint,
+            "--deployment",
+            "dev",
+        ],
+    );
+    t.wait_for(&["Stacks (4)"]);
+    t.keys(&["2"]);
+    t.wait_for(&["Functions (4)", "dev-api"]);
+    // dev-api sorts first: its detail shows the seeded versions.
+    t.keys(&["g", "Enter"]);
+    t.wait_for(&["Function dev-api", "Versions (3)", "← ACTIVE"]);
+    t.keys(&["U"]);
+    t.wait_for(&[
+        "Deploy function code",
+        "First build it: `scripts/sandbox-build-function.sh api target/sandbox/api.zip`",
+        "Then move alias ACTIVE to the new version",
+        "y go ahead",
+    ]);
+    t.keys(&["y"]);
+    t.wait_for(&["lambda_deploy dev: deployed dev-api: version 3; alias ACTIVE: 2 → 3"]);
+    // The detail under it refreshed with the job's end.
+    t.wait_for(&["Versions (4)", "ACTIVE          → 3"]);
+    t.keys(&["B"]);
+    t.wait_for(&["Roll back dev-api: alias ACTIVE", "← ACTIVE now", "> 2 "]);
+    t.keys(&["Enter"]);
+    t.wait_for(&[
+        "Roll back function",
+        "from version 3 to version 2",
+        "y go ahead",
+    ]);
+    t.keys(&["y"]);
+    t.wait_for(&["rolled back dev-api: alias ACTIVE: 3 → 2"]);
+    t.wait_for(&["ACTIVE          → 2"]);
+    let audit = std::fs::read_to_string(t.audit_log()).unwrap();
+    let results: Vec<String> = audit
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            format!(
+                "{} {} {}",
+                v["action"].as_str().unwrap(),
+                v["result"].as_str().unwrap(),
+                v["source"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [
+            "lambda_deploy started console",
+            "lambda_deploy ok console",
+            "lambda_rollback started console",
+            "lambda_rollback ok console"
+        ]
+    );
+    // The build's own output is in the job.
+    t.keys(&["Escape", "8", "G", "Enter"]);
+    t.wait_for(&[
+        "zipping config/functions/api into target/sandbox/api.zip",
+        "published version 3 of dev-api",
+    ]);
+    t.keys(&["Escape", "q"]);
+    assert_eq!(t.wait_exit(), "0", "exit status");
+}

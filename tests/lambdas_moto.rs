@@ -336,7 +336,7 @@ async fn the_detail_reads_configuration_environment_versions_aliases_and_the_rem
     let (c, rows) = functions(&d).await;
     c.lambda
         .update_function_configuration()
-        .function_name("dev-api")
+        .function_name("dev-notifier")
         .environment(
             Environment::builder()
                 .variables("LOG_LEVEL", "INFO")
@@ -349,7 +349,7 @@ async fn the_detail_reads_configuration_environment_versions_aliases_and_the_rem
     let v1 = c
         .lambda
         .publish_version()
-        .function_name("dev-api")
+        .function_name("dev-notifier")
         .description("first release")
         .send()
         .await
@@ -357,7 +357,7 @@ async fn the_detail_reads_configuration_environment_versions_aliases_and_the_rem
     let v1 = v1.version().unwrap().to_string();
     c.lambda
         .create_alias()
-        .function_name("dev-api")
+        .function_name("dev-notifier")
         .name("ACTIVE")
         .function_version(&v1)
         .send()
@@ -365,13 +365,17 @@ async fn the_detail_reads_configuration_environment_versions_aliases_and_the_rem
         .unwrap();
     c.lambda
         .put_function_concurrency()
-        .function_name("dev-api")
+        .function_name("dev-notifier")
         .reserved_concurrent_executions(7)
         .send()
         .await
         .unwrap();
     // Disabled the way the console does it, so the tag is opsdeck's own.
-    let row = rows.iter().find(|r| r.name == "dev-api").unwrap().clone();
+    let row = rows
+        .iter()
+        .find(|r| r.name == "dev-notifier")
+        .unwrap()
+        .clone();
     let row = FunctionRow {
         concurrency: Concurrency::Reserved(7),
         ..row
@@ -381,7 +385,9 @@ async fn the_detail_reads_configuration_environment_versions_aliases_and_the_rem
     let (outcome, _) = run(&plan, &c, &AuditLog::at(tmp.path().join("audit.jsonl"))).await;
     assert!(outcome.is_ok(), "{outcome:?}");
 
-    let detail = opsdeck::aws::lambda::detail(&c, "dev-api").await.unwrap();
+    let detail = opsdeck::aws::lambda::detail(&c, "dev-notifier")
+        .await
+        .unwrap();
     let env: Vec<(&str, &str)> = detail
         .environment
         .iter()

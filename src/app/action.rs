@@ -64,6 +64,9 @@ actions! {
     LambdaEnableAll => "lambda_enable_all", Confirmed, "Enable every function opsdeck disabled, each as it was";
     RevealValues => "reveal_values", Read, "Show or hide the values of a function's environment variables (its detail view)";
     LambdaInvoke => "lambda_invoke", Change, "Invoke the selected function (confirmed on protected deployments; a dry run is a read)";
+    LambdaDeploy => "lambda_deploy", Confirmed, "Deploy new code to the selected function: the configured zip (built first), or a path";
+    LambdaDeployZip => "lambda_deploy_zip", Confirmed, "Deploy new code to the selected function from a zip path you type";
+    LambdaRollback => "lambda_rollback", Confirmed, "Roll the selected function's alias back to a version picked from its published ones";
     IndexReindex => "index_reindex", Confirmed, "Reindex the configured indices with the deployment's strategy";
     IndexCreate => "index_create", Confirmed, "Create the configured indices that are missing";
     IndexDelete => "index_delete", Confirmed, "Delete the configured indices (listed with their documents)";

@@ -8,6 +8,7 @@ pub mod fleet;
 pub mod index;
 pub mod invoke;
 pub mod jobs;
+pub mod lambda_deploy;
 pub mod list;
 pub mod logs;
 pub mod palette;

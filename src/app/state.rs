@@ -95,6 +95,10 @@ pub enum Overlay {
     Choose(Box<super::choose::Chooser>),
     /// The payload and type of an invoke, before its plan.
     Invoke(Box<super::invoke::InvokePopup>),
+    /// A code deploy's zip, read or typed, before its plan.
+    CodeDeploy(Box<super::lambda_deploy::CodePopup>),
+    /// The version a rollback moves the alias to.
+    Rollback(Box<super::lambda_deploy::RollbackPick>),
     /// A job's output (and, for a peek, the messages it saw).
     Job {
         key: String,

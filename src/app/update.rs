@@ -38,6 +38,8 @@ pub enum Command {
     },
     /// Read an invoke's payload from a file; answered by [`Msg::PayloadLoaded`].
     LoadPayload(std::path::PathBuf),
+    /// Read and hash a zip for a code deploy; answered by [`Msg::ZipInspected`].
+    InspectZip(std::path::PathBuf),
     /// Run a plan as job `id` (it was confirmed, if it needed to be).
     StartJob {
         id: u64,
@@ -70,6 +72,11 @@ pub enum Msg {
         path: std::path::PathBuf,
         text: Result<String, String>,
     },
+    /// A zip's size and hash, or why it cannot be deployed.
+    ZipInspected {
+        path: std::path::PathBuf,
+        facts: Result<crate::jobs::lambda_code::ZipFacts, String>,
+    },
     /// Time passed: auto-refresh what is due.
     Tick,
 }
@@ -99,6 +106,7 @@ impl State {
                 self.fleet.apply(a, &self.deployments, now, &mut out);
             }
             Msg::PayloadLoaded { path, text } => self.payload_loaded(path, text),
+            Msg::ZipInspected { path, facts } => self.zip_inspected(path, facts, now, &mut out),
             Msg::Tick => {}
         }
         self.expire_toasts(now);
@@ -148,6 +156,9 @@ impl State {
         }
         if let Some(Overlay::Invoke(_)) = self.overlay {
             return self.invoke_key(key, now, out);
+        }
+        if let Some(Overlay::CodeDeploy(_)) = self.overlay {
+            return self.code_deploy_key(key, out);
         }
         let prompting = self.screen == Screen::Console
             && self.session.as_ref().is_some_and(|s| {
@@ -294,6 +305,16 @@ impl State {
                 (_, Action::Back | Action::Quit) => self.overlay = None,
                 (Overlay::Help { .. }, Action::Help)
                 | (Overlay::Problems { .. }, Action::Problems) => self.overlay = None,
+                (Overlay::Rollback(_), Action::Open) => self.rollback_choose(now, out),
+                (
+                    Overlay::Rollback(_),
+                    a @ (Action::Up
+                    | Action::Down
+                    | Action::PageUp
+                    | Action::PageDown
+                    | Action::Top
+                    | Action::Bottom),
+                ) => self.rollback_move(a),
                 (Overlay::Job { key, .. }, Action::JobCancel) => {
                     let id = self.jobs.list.rows.iter().find(|r| &r.key == key);
                     match id.and_then(|r| r.id) {
@@ -324,7 +345,14 @@ impl State {
                     Action::PageDown | Action::Bottom => c.move_by(isize::MAX / 2),
                     _ => {}
                 },
-                (Overlay::Palette { .. } | Overlay::Confirm(_) | Overlay::Invoke(_), _) => {}
+                (
+                    Overlay::Palette { .. }
+                    | Overlay::Confirm(_)
+                    | Overlay::Invoke(_)
+                    | Overlay::CodeDeploy(_)
+                    | Overlay::Rollback(_),
+                    _,
+                ) => {}
             }
             return;
         }
@@ -512,6 +540,12 @@ impl State {
                 Err(why) => self.warn(why),
             }
             return;
+        }
+        match action {
+            // The zip (read, or typed) and the version come before their plans.
+            Action::LambdaDeploy | Action::LambdaDeployZip => return self.code_deploy(action, out),
+            Action::LambdaRollback => return self.rollback_open(now, out),
+            _ => {}
         }
         if action.is_mutating() {
             if let Some(chooser) = self.chooser(action) {

@@ -1,7 +1,8 @@
 //! What each mutating action would do from where the user is: the plan of
 //! the selected row, in the focused panel. Every mutating action of the
-//! action table has its arm here (a test walks them all), except
-//! `lambda_invoke`, whose payload popup comes first and builds the plan.
+//! action table has its arm here, except `lambda_invoke`,
+//! `lambda_deploy`, `lambda_deploy_zip` and `lambda_rollback`, whose popups
+//! (the payload, the zip, the version) come first and build the plan.
 
 use std::time::SystemTime;
 

@@ -122,6 +122,7 @@ pub async fn functions_paced(
                 last_modified: f.last_modified().and_then(parse_lambda_time),
                 concurrency,
                 arn,
+                code_sha256: f.code_sha256().map(str::to_string),
                 remembered,
                 name,
             })

@@ -65,11 +65,14 @@ pub enum LambdasCommand {
     },
     /// New code from a zip: skipped when its SHA-256 is already deployed;
     /// else upload, wait until Successful, publish a version, move --alias.
+    /// A function with a [[deployment.function]] table deploys its zip
+    /// (built first by its build command) and moves its alias.
     Deploy {
         function: String,
+        /// This zip instead of the configured one (no build is run).
         #[arg(long, value_name = "FILE")]
-        zip: PathBuf,
-        /// The alias to move to the new version (e.g. ACTIVE).
+        zip: Option<PathBuf>,
+        /// The alias to move to the new version (default: the configured one).
         #[arg(long, value_name = "NAME")]
         alias: Option<String>,
         #[command(flatten)]
@@ -78,8 +81,9 @@ pub enum LambdasCommand {
     /// Move an alias back to the version before the one it names, or --to one.
     Rollback {
         function: String,
-        #[arg(long, value_name = "NAME", default_value = lambda_code::DEFAULT_ALIAS)]
-        alias: String,
+        /// Default: the configured alias of the function, else ACTIVE.
+        #[arg(long, value_name = "NAME")]
+        alias: Option<String>,
         #[arg(long, value_name = "VERSION")]
         to: Option<String>,
         #[command(flatten)]
@@ -202,7 +206,24 @@ async fn code(cmd: &LambdasCommand, d: &Deployment) -> Result<Option<ExitCode>> 
         } => {
             let what = format!("deploy new code to {function} of deployment `{}`", d.name);
             cli_jobs::check(Effect::Confirmed, d, confirmation, &what)?;
-            let plan = lambda_code::deploy(d, function, zip, alias.as_deref())
+            let configured = lambda_code::CodeSource::configured(d, function);
+            let (source, alias) = match (zip, configured) {
+                (Some(zip), configured) => (
+                    lambda_code::CodeSource::zip(zip),
+                    alias.clone().or(configured.map(|(_, a)| a)),
+                ),
+                (None, Some((source, configured))) => {
+                    (source, Some(alias.clone().unwrap_or(configured)))
+                }
+                (None, None) => {
+                    return Err(eyre!(
+                        "no zip for {function}: pass --zip FILE, or add a [[deployment.function]] table with name = \"{function}\" and zip to deployment `{}`",
+                        d.name
+                    ));
+                }
+            };
+            let facts = lambda_code::inspect(&source.zip);
+            let plan = lambda_code::deploy(d, function, &source, alias.as_deref(), facts, None)
                 .map_err(|e| eyre!("refusing to deploy {function}: {e}; nothing was uploaded"))?;
             (plan, confirmation)
         }
@@ -212,13 +233,16 @@ async fn code(cmd: &LambdasCommand, d: &Deployment) -> Result<Option<ExitCode>> 
             to,
             confirmation,
         } => {
+            let alias = alias
+                .clone()
+                .unwrap_or_else(|| lambda_code::rollback_alias(d, function));
             let what = format!(
                 "roll back alias {alias} of {function} of deployment `{}`",
                 d.name
             );
             cli_jobs::check(Effect::Confirmed, d, confirmation, &what)?;
             (
-                lambda_code::rollback(d, function, alias, to.as_deref()),
+                lambda_code::rollback(d, function, &alias, to.as_deref(), None),
                 confirmation,
             )
         }

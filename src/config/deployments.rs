@@ -78,6 +78,25 @@ pub struct Resources {
     pub deploy_stacks: Vec<StackSource>,
     /// Deploys that run a command (`make deploy`, `cdk deploy`, Terraform).
     pub deploy_commands: Vec<CommandDeploy>,
+    /// Functions whose code this deployment deploys from a zip.
+    pub deploy_functions: Vec<FunctionDeploy>,
+}
+
+/// The alias a function's deploy moves, and its rollback moves back, unless
+/// the config names another.
+pub const DEFAULT_ALIAS: &str = "ACTIVE";
+
+/// How new code of one function is deployed (`[[deployment.function]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionDeploy {
+    /// The function's name.
+    pub name: String,
+    /// The zip to upload (relative to where opsdeck runs, like templates).
+    pub zip: PathBuf,
+    /// A shell command (`sh -c`) that produces `zip`, run first in the deploy job.
+    pub build: Option<String>,
+    /// The alias the deploy moves to the new version (default [`DEFAULT_ALIAS`]).
+    pub alias: String,
 }
 
 /// A deploy that runs a command (`[[deployment.command]]`).
@@ -121,6 +140,14 @@ pub const CAPABILITIES: &[&str] = &[
 ];
 
 impl Deployment {
+    /// The configured code deploy of a function, if any.
+    pub fn function_deploy(&self, function: &str) -> Option<&FunctionDeploy> {
+        self.resources
+            .deploy_functions
+            .iter()
+            .find(|f| f.name == function)
+    }
+
     /// The configured deploy of a stack, if any.
     pub fn stack_source(&self, stack: &str) -> Option<&StackSource> {
         self.resources
@@ -214,6 +241,16 @@ impl Deployment {
     }
 }
 
+/// Lambda's rule for alias names: 1 to 128 of `[a-zA-Z0-9-_]`, not digits only
+/// (those name versions).
+pub fn is_alias_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !name.chars().all(|c| c.is_ascii_digit())
+}
+
 /// True for `http(s)://127.x.x.x`, `localhost` and `[::1]` URLs.
 pub fn is_loopback_url(url: &str) -> bool {
     match url::Url::parse(url)
@@ -260,6 +297,18 @@ struct RawDeployment {
     /// `[[deployment.command]]`: deploys that run a command.
     #[serde(default)]
     command: Vec<Spanned<RawCommand>>,
+    /// `[[deployment.function]]`: functions whose code is deployed from a zip.
+    #[serde(default)]
+    function: Vec<RawFunction>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFunction {
+    name: Spanned<String>,
+    zip: Spanned<PathBuf>,
+    build: Option<Spanned<String>>,
+    alias: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -552,6 +601,7 @@ impl Checker<'_> {
                 env,
             });
         }
+        let deploy_functions = self.functions(raw.function);
         let resources = Resources {
             stacks: self.selector(r.stacks, "stacks"),
             lambdas: self.selector(r.lambdas, "lambdas"),
@@ -576,6 +626,7 @@ impl Checker<'_> {
             vpn_pki: r.vpn_pki,
             deploy_stacks,
             deploy_commands,
+            deploy_functions,
         };
         Deployment {
             name,
@@ -587,6 +638,71 @@ impl Checker<'_> {
             sandbox_credentials: sandbox,
             resources,
         }
+    }
+
+    /// The `[[deployment.function]]` tables; a broken one is left out.
+    fn functions(&mut self, raw: Vec<RawFunction>) -> Vec<FunctionDeploy> {
+        let mut functions: Vec<FunctionDeploy> = Vec::new();
+        for raw in raw {
+            let RawFunction {
+                name,
+                zip,
+                build,
+                alias,
+            } = raw;
+            let function = name.get_ref().trim();
+            if function.is_empty() {
+                self.error(
+                    &name,
+                    "a function deploy's name is empty".into(),
+                    "write the function's name, e.g. name = \"dev-api\"",
+                );
+                continue;
+            }
+            if zip.get_ref().as_os_str().is_empty() {
+                self.error(
+                    &zip,
+                    format!("function `{function}`: zip is empty"),
+                    "write the path of the zip to upload, e.g. zip = \"build/api.zip\"",
+                );
+                continue;
+            }
+            if let Some(b) = build.as_ref().filter(|b| b.get_ref().trim().is_empty()) {
+                self.error(
+                    b,
+                    format!("function `{function}`: build runs nothing"),
+                    "write the command that produces the zip, e.g. build = \"make api.zip\", or leave build out",
+                );
+                continue;
+            }
+            let alias = match alias {
+                None => DEFAULT_ALIAS.to_string(),
+                Some(a) if is_alias_name(a.get_ref()) => a.into_inner(),
+                Some(a) => {
+                    self.error(
+                        &a,
+                        format!("function `{function}`: `{}` is not a Lambda alias name", a.get_ref()),
+                        "an alias is 1 to 128 letters, digits, `-` or `_`, and not a number only (e.g. \"ACTIVE\")",
+                    );
+                    continue;
+                }
+            };
+            if functions.iter().any(|f| f.name == function) {
+                self.error(
+                    &name,
+                    format!("function `{function}` is configured twice"),
+                    "keep one [[deployment.function]] table per function",
+                );
+                continue;
+            }
+            functions.push(FunctionDeploy {
+                name: function.to_string(),
+                zip: zip.into_inner(),
+                build: build.map(Spanned::into_inner),
+                alias,
+            });
+        }
+        functions
     }
 
     fn reindex(&mut self, raw: Spanned<RawReindex>) -> Option<ReindexStrategy> {

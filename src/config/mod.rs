@@ -9,7 +9,8 @@ pub mod keymap;
 pub mod theme;
 
 pub use deployments::{
-    CommandDeploy, Config, Deployment, Resources, Selector, StackSource, TemplateSource,
+    CommandDeploy, Config, Deployment, FunctionDeploy, Resources, Selector, StackSource,
+    TemplateSource,
 };
 pub use diagnostic::{Diagnostic, Severity, line_column};
 pub use keymap::Keymap;

@@ -81,7 +81,46 @@ fn signal_group(pgid: i32, signal: i32) -> bool {
     unsafe { libc::kill(-pgid, signal) == 0 }
 }
 
+/// How a command run by [`follow`] ended.
+#[derive(Debug)]
+pub(super) struct Ended {
+    pub success: bool,
+    /// "exit status 2", "killed by signal 15".
+    pub how: String,
+    /// Whole seconds it ran.
+    pub took: u64,
+    /// The job was cancelled while it ran.
+    pub cancelled: bool,
+}
+
 pub(super) async fn run(d: &Deployment, c: &CommandDeploy, ctx: &Ctx) -> Outcome {
+    let Ended {
+        success,
+        how,
+        took,
+        cancelled,
+    } = match follow(d, c, ctx).await {
+        Ok(e) => e,
+        Err(o) => return o,
+    };
+    if cancelled {
+        return Outcome::Cancelled(format!(
+            "cancelled: `{}` stopped ({how}) after {took} s",
+            c.name
+        ));
+    }
+    if success {
+        Outcome::ok(format!("deploy `{}` done ({how}, {took} s)", c.name))
+    } else {
+        Outcome::failed(format!("deploy `{}` failed: {how} after {took} s", c.name))
+    }
+}
+
+/// Runs `c` in its own process group, its output into the job, a cancel
+/// escalating from SIGINT to SIGKILL; whatever it leaves running in its
+/// group is ended with it. `Err`: it could not be started or watched (the
+/// outcome says so). Shared by command deploys and function builds.
+pub(super) async fn follow(d: &Deployment, c: &CommandDeploy, ctx: &Ctx) -> Result<Ended, Outcome> {
     let mut cmd = tokio::process::Command::new("sh");
     cmd.arg("-c")
         .arg(&c.run)
@@ -97,22 +136,24 @@ pub(super) async fn run(d: &Deployment, c: &CommandDeploy, ctx: &Ctx) -> Outcome
     let mut child = match cmd.spawn() {
         Ok(child) => child,
         Err(e) => {
-            return Outcome::Refused(format!(
+            return Err(Outcome::Refused(format!(
                 "nothing ran: cannot start `{}`{}: {e}",
                 c.run,
                 c.workdir
                     .as_ref()
                     .map(|w| format!(" in {}", w.display()))
                     .unwrap_or_default()
-            ));
+            )));
         }
     };
     let Some(pgid) = child.id().and_then(|p| i32::try_from(p).ok()) else {
-        return Outcome::failed("the command ended before it could be watched");
+        return Err(Outcome::failed(
+            "the command ended before it could be watched",
+        ));
     };
     ctx.progress(0, None, format!("running `{}`", c.run));
     let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
-        return Outcome::failed("the command's output could not be read");
+        return Err(Outcome::failed("the command's output could not be read"));
     };
     let mut out = BufReader::new(stdout).lines();
     let mut err = BufReader::new(stderr).lines();
@@ -183,7 +224,12 @@ pub(super) async fn run(d: &Deployment, c: &CommandDeploy, ctx: &Ctx) -> Outcome
     let took = started.elapsed().as_secs();
     let status = match status {
         Ok(s) => s,
-        Err(e) => return Outcome::failed(format!("lost the command `{}`: {e}", c.run)),
+        Err(e) => {
+            return Err(Outcome::failed(format!(
+                "lost the command `{}`: {e}",
+                c.run
+            )));
+        }
     };
     let how = match (
         status.code(),
@@ -193,15 +239,10 @@ pub(super) async fn run(d: &Deployment, c: &CommandDeploy, ctx: &Ctx) -> Outcome
         (None, Some(sig)) => format!("killed by signal {sig}"),
         _ => "ended".into(),
     };
-    if ctx.cancelled() {
-        return Outcome::Cancelled(format!(
-            "cancelled: `{}` stopped ({how}) after {took} s",
-            c.name
-        ));
-    }
-    if status.success() {
-        Outcome::ok(format!("deploy `{}` done ({how}, {took} s)", c.name))
-    } else {
-        Outcome::failed(format!("deploy `{}` failed: {how} after {took} s", c.name))
-    }
+    Ok(Ended {
+        success: status.success(),
+        how,
+        took,
+        cancelled: ctx.cancelled(),
+    })
 }

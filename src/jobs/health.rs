@@ -550,6 +550,8 @@ mod tests {
             Op::LambdaDeploy {
                 function: "f".into(),
                 zip: "f.zip".into(),
+                build: None,
+                sha256: None,
                 alias: None,
             },
             Op::LambdaRollback {

@@ -147,10 +147,15 @@ pub enum Op {
     CommandDeploy {
         command: Box<crate::config::CommandDeploy>,
     },
-    /// New code from a zip: upload, wait, publish, move the alias.
+    /// New code from a zip (built first, if a command is configured):
+    /// upload, wait, publish, move the alias.
     LambdaDeploy {
         function: String,
         zip: std::path::PathBuf,
+        /// Run before anything is sent; a failure stops the deploy.
+        build: Option<String>,
+        /// The zip's hash as confirmed (when no build makes it in the job).
+        sha256: Option<String>,
         alias: Option<String>,
     },
     /// Move an alias back to an earlier version.
@@ -233,6 +238,7 @@ impl Op {
                 Err("a preview is a few requests that end by themselves; it cannot be stopped")
             }
             Op::StackCancel { .. } => Err("a cancel is already what stops the update"),
+            Op::LambdaDeploy { build: Some(_), .. } => Ok(()),
             Op::LambdaDeploy { .. } => Err(
                 "a code deploy is an upload and a publish that belong together; it cannot be stopped",
             ),
@@ -520,9 +526,20 @@ async fn run_op(plan: &Plan, c: Option<&Clients>, ctx: &Ctx) -> Outcome {
         Op::LambdaDeploy {
             function,
             zip,
+            build,
+            sha256,
             alias,
         } => match aws() {
-            Ok(c) => lambda_code::run_deploy(c, function, zip, alias.as_deref(), ctx).await,
+            Ok(c) => {
+                let job = lambda_code::DeployJob {
+                    function,
+                    zip,
+                    build: build.as_deref(),
+                    sha256: sha256.as_deref(),
+                    alias: alias.as_deref(),
+                };
+                lambda_code::run_deploy(c, &plan.deployment, job, ctx).await
+            }
             Err(e) => Outcome::failed(e),
         },
         Op::LambdaRollback {

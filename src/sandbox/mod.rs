@@ -11,6 +11,7 @@ pub mod lines;
 pub mod search;
 pub mod sigv4;
 
+use std::future::Future;
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -34,6 +35,14 @@ pub const FUNCTIONS: &[(&str, i32, i32, Option<i32>)] = &[
     // Reserved to 0: the function the emergency stop switched off.
     ("reindexer", 1024, 900, Some(0)),
 ];
+
+/// The function of each deployment that has published versions and an
+/// alias, for code deploys and rollbacks (`[[deployment.function]]` in
+/// config/sandbox.toml deploys new code to it).
+pub const VERSIONED: &str = "api";
+
+/// The alias `sandbox seed` points at the newest of its versions.
+pub const ALIAS: &str = crate::config::deployments::DEFAULT_ALIAS;
 
 /// The deployment the sandbox makes sick: messages in a dead-letter queue,
 /// a function switched off, and ERROR lines in its recent logs. The others
@@ -129,6 +138,20 @@ fn capitalise(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Creates a resource unless `exists` says it is there: seeding runs again
+/// on every demo, against the same emulator.
+async fn create_unless<E, C>(exists: E, create: C) -> Result<bool>
+where
+    E: Future<Output = bool>,
+    C: Future<Output = Result<()>>,
+{
+    if exists.await {
+        return Ok(false);
+    }
+    create.await?;
+    Ok(true)
+}
+
 /// Refuses to touch anything but a local emulator.
 pub fn check_local(d: &Deployment) -> Result<()> {
     match &d.endpoint_url {
@@ -154,7 +177,11 @@ pub async fn seed(d: &Deployment, out: &mut impl Write) -> Result<()> {
     let role_arn = seed_stacks(&c, env).await?;
     writeln!(out, "{env}: stacks ready")?;
     seed_functions(&c, env, &role_arn).await?;
-    writeln!(out, "{env}: {} functions ready", FUNCTIONS.len())?;
+    writeln!(
+        out,
+        "{env}: {} functions ready ({env}-{VERSIONED}: versions 1 and 2, alias {ALIAS} on 2)",
+        FUNCTIONS.len()
+    )?;
     seed_queues(&c, env).await?;
     writeln!(out, "{env}: {} queues ready", QUEUES.len())?;
     let groups = seed_logs(&c, env).await?;
@@ -250,15 +277,19 @@ async fn post_json(url: &str, body: &str) -> std::io::Result<()> {
 }
 
 async fn seed_stacks(c: &Clients, env: &str) -> Result<String> {
+    let stack_exists = |name: &str| {
+        let name = name.to_string();
+        async move {
+            c.cloudformation
+                .describe_stacks()
+                .stack_name(name)
+                .send()
+                .await
+                .is_ok()
+        }
+    };
     for (name, template) in stacks(env) {
-        let exists = c
-            .cloudformation
-            .describe_stacks()
-            .stack_name(&name)
-            .send()
-            .await
-            .is_ok();
-        if !exists {
+        create_unless(stack_exists(&name), async {
             c.cloudformation
                 .create_stack()
                 .stack_name(&name)
@@ -267,20 +298,14 @@ async fn seed_stacks(c: &Clients, env: &str) -> Result<String> {
                 .send()
                 .await
                 .wrap_err_with(|| format!("creating stack {name}"))?;
-            wait_for_stack(c, &name).await?;
-        }
+            wait_for_stack(c, &name).await
+        })
+        .await?;
     }
     // The deployable stack, at its first version (config/templates/web.yaml);
     // the config deploys web-changed.yaml over it.
     let web = format!("{env}-web");
-    let exists = c
-        .cloudformation
-        .describe_stacks()
-        .stack_name(&web)
-        .send()
-        .await
-        .is_ok();
-    if !exists {
+    create_unless(stack_exists(&web), async {
         c.cloudformation
             .create_stack()
             .stack_name(&web)
@@ -294,8 +319,9 @@ async fn seed_stacks(c: &Clients, env: &str) -> Result<String> {
             .send()
             .await
             .wrap_err_with(|| format!("creating stack {web}"))?;
-        wait_for_stack(c, &web).await?;
-    }
+        wait_for_stack(c, &web).await
+    })
+    .await?;
     // An update, so the stack list shows UPDATE_COMPLETE next to CREATE_COMPLETE.
     let core = format!("{env}-core");
     let stack = describe_stack(c, &core).await?;
@@ -359,30 +385,39 @@ async fn wait_for_stack(c: &Clients, name: &str) -> Result<()> {
     bail!("stack {name} did not finish in 10 s")
 }
 
-fn function_zip() -> Result<Vec<u8>> {
+/// A zip of one `index.py` holding `code`.
+fn function_zip(code: &str) -> Result<Vec<u8>> {
     let mut buf = std::io::Cursor::new(Vec::new());
     let mut zip = zip::ZipWriter::new(&mut buf);
     zip.start_file(
         "index.py",
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored),
     )?;
-    zip.write_all(b"def handler(event, context):\n    return {\"ok\": True}\n")?;
+    zip.write_all(code.as_bytes())?;
     zip.finish()?;
     Ok(buf.into_inner())
 }
 
+/// The code every sandbox function starts with.
+const FIRST_CODE: &str = "def handler(event, context):\n    return {\"ok\": True}\n";
+
+/// The second published version of the versioned function.
+const SECOND_CODE: &str =
+    "def handler(event, context):\n    return {\"ok\": True, \"version\": 2}\n";
+
 async fn seed_functions(c: &Clients, env: &str, role_arn: &str) -> Result<()> {
-    let code = function_zip()?;
+    let code = function_zip(FIRST_CODE)?;
     for (suffix, memory, timeout, reserved) in FUNCTIONS {
         let name = format!("{env}-{suffix}");
-        let exists = c
-            .lambda
-            .get_function()
-            .function_name(&name)
-            .send()
-            .await
-            .is_ok();
-        if !exists {
+        let exists = async {
+            c.lambda
+                .get_function()
+                .function_name(&name)
+                .send()
+                .await
+                .is_ok()
+        };
+        create_unless(exists, async {
             c.lambda
                 .create_function()
                 .function_name(&name)
@@ -400,6 +435,11 @@ async fn seed_functions(c: &Clients, env: &str, role_arn: &str) -> Result<()> {
                 .send()
                 .await
                 .wrap_err_with(|| format!("creating function {name}"))?;
+            Ok(())
+        })
+        .await?;
+        if *suffix == VERSIONED {
+            seed_versions(c, &name).await?;
         }
         // Only the troubled deployment has a function switched off.
         let reserved = match reserved {
@@ -416,6 +456,52 @@ async fn seed_functions(c: &Clients, env: &str, role_arn: &str) -> Result<()> {
                 .wrap_err_with(|| format!("reserving concurrency of {name}"))?;
         }
     }
+    Ok(())
+}
+
+/// Two published versions (the first code, then a second) and the alias
+/// on the second, so a deploy publishes version 3 and a rollback has
+/// somewhere to go. Skipped once the alias exists.
+async fn seed_versions(c: &Clients, name: &str) -> Result<()> {
+    let exists = async {
+        c.lambda
+            .get_alias()
+            .function_name(name)
+            .name(ALIAS)
+            .send()
+            .await
+            .is_ok()
+    };
+    create_unless(exists, async {
+        let publish = |description: &'static str| async move {
+            c.lambda
+                .publish_version()
+                .function_name(name)
+                .description(description)
+                .send()
+                .await
+                .wrap_err_with(|| format!("publishing a version of {name}"))
+        };
+        publish("sandbox seed: the first code").await?;
+        c.lambda
+            .update_function_code()
+            .function_name(name)
+            .zip_file(Blob::new(function_zip(SECOND_CODE)?))
+            .send()
+            .await
+            .wrap_err_with(|| format!("updating the code of {name}"))?;
+        let second = publish("sandbox seed: the second code").await?;
+        c.lambda
+            .create_alias()
+            .function_name(name)
+            .name(ALIAS)
+            .function_version(second.version().unwrap_or("2"))
+            .send()
+            .await
+            .wrap_err_with(|| format!("creating alias {ALIAS} of {name}"))?;
+        Ok(())
+    })
+    .await?;
     Ok(())
 }
 
@@ -615,28 +701,31 @@ async fn ensure_stream(c: &Clients, group: &str, stream: &str) -> Result<()> {
 
 async fn seed_domain(c: &Clients, env: &str) -> Result<()> {
     let name = format!("{env}-index");
-    if c.opensearch
-        .describe_domain()
-        .domain_name(&name)
-        .send()
-        .await
-        .is_ok()
-    {
-        return Ok(());
-    }
-    c.opensearch
-        .create_domain()
-        .domain_name(&name)
-        .engine_version("OpenSearch_2.11")
-        .cluster_config(
-            ClusterConfig::builder()
-                .instance_type(OpenSearchPartitionInstanceType::R6gLargeSearch)
-                .instance_count(if env == "prod" { 3 } else { 2 })
-                .build(),
-        )
-        .send()
-        .await
-        .wrap_err_with(|| format!("creating search domain {name}"))?;
+    let exists = async {
+        c.opensearch
+            .describe_domain()
+            .domain_name(&name)
+            .send()
+            .await
+            .is_ok()
+    };
+    create_unless(exists, async {
+        c.opensearch
+            .create_domain()
+            .domain_name(&name)
+            .engine_version("OpenSearch_2.11")
+            .cluster_config(
+                ClusterConfig::builder()
+                    .instance_type(OpenSearchPartitionInstanceType::R6gLargeSearch)
+                    .instance_count(if env == "prod" { 3 } else { 2 })
+                    .build(),
+            )
+            .send()
+            .await
+            .wrap_err_with(|| format!("creating search domain {name}"))?;
+        Ok(())
+    })
+    .await?;
     Ok(())
 }
 

@@ -11,6 +11,7 @@ mod header;
 mod health;
 mod index;
 mod jobs;
+mod lambda_deploy;
 mod logs;
 mod overlays;
 mod panels;

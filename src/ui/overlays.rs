@@ -1,4 +1,6 @@
-//! Dialogs drawn over everything: help, the command palette, config problems.
+//! Dialogs drawn over everything: help, the command palette, config
+//! problems, the confirm, the invoke popup (the code deploy's and the
+//! rollback's are in `lambda_deploy`).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -26,6 +28,8 @@ pub fn draw(frame: &mut Frame, state: &State) {
         Some(Overlay::Confirm(c)) => confirm(frame, state, c),
         Some(Overlay::Invoke(p)) => invoke(frame, state, p),
         Some(Overlay::Choose(c)) => choose(frame, state, c),
+        Some(Overlay::CodeDeploy(p)) => super::lambda_deploy::code(frame, state, p),
+        Some(Overlay::Rollback(p)) => super::lambda_deploy::rollback(frame, state, p),
         // Drawn by `super::jobs`.
         Some(Overlay::Job { .. }) => {}
     }
@@ -260,7 +264,7 @@ fn confirm(frame: &mut Frame, state: &State, c: &crate::app::confirm::ConfirmDia
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
+pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [v] = Layout::vertical([Constraint::Length(height.min(area.height))])
         .flex(Flex::Center)
         .areas(area);

@@ -15,6 +15,7 @@ mod functions;
 mod health;
 mod index;
 mod jobs;
+mod lambda_deploy;
 mod logs;
 mod stack_events;
 mod vpn;
@@ -217,6 +218,7 @@ fn functions(env: &str) -> Vec<FunctionRow> {
         last_modified: ago(86_400 * 3),
         concurrency,
         arn: None,
+        code_sha256: None,
         // As opsdeck leaves a function it disabled: enable restores "no reservation".
         remembered: (concurrency == Concurrency::Disabled).then_some(Concurrency::Unreserved),
     };
