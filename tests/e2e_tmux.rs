@@ -925,11 +925,14 @@ fn deploying_the_sandboxs_changed_template_from_the_stacks_panel() {
 #[test]
 fn deploying_the_sandbox_functions_zip_from_the_functions_panel_and_rolling_back() {
     let moto = seeded_moto();
+    // Without the sandbox's health_urls, as the stack deploy test.
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config_file(dir.path(), &moto, false);
     let t = Tmux::start(
         "lambda",
         &[
             "--config",
-            "config/sandbox.toml",
+            config.to_str().unwrap(),
             "--endpoint-url",
             &moto.endpoint,
             "--deployment",

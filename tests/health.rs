@@ -420,3 +420,69 @@ async fn opsdeck_health_prints_the_table_or_json_and_exits_by_the_checks() {
         "{audited}"
     );
 }
+
+/// A check is a read: with an audit log that cannot be written it still
+/// runs, and says it was not recorded. A deploy is a change: it is refused
+/// before its command runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unwritable_audit_log_refuses_a_deploy_but_not_a_check() {
+    let s = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), &s);
+    // A directory where the log file should be: every append fails.
+    let blocked = dir.path().join("audit.jsonl");
+    std::fs::create_dir(&blocked).unwrap();
+    let audit = AuditLog::at(blocked.clone());
+
+    let text = std::fs::read_to_string(&config).unwrap();
+    let (parsed, _) = Config::parse(&text, &config);
+    let d = parsed.deployment("dev").unwrap().clone();
+    let plan = health::plan(&d).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let outcome = jobs::run(
+        &plan,
+        &audit,
+        Source::Cli,
+        None,
+        None,
+        Ctx::new(tx, Default::default()),
+    )
+    .await;
+    assert!(matches!(outcome, Outcome::Ok { .. }), "{outcome:?}");
+    let mut lines = Vec::new();
+    while let Ok(u) = rx.try_recv() {
+        if let JobUpdate::Line(l) = u {
+            lines.push(l);
+        }
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("warning: the audit log")
+                && l.ends_with("this read is not recorded")),
+        "{lines:?}"
+    );
+
+    let marker = dir.path().join("ran");
+    let mut d = d.clone();
+    d.resources.deploy_commands[0].run = format!("touch {}", marker.display());
+    let plan = jobs::command::plan(&d, &d.resources.deploy_commands[0]);
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let outcome = jobs::run(
+        &plan,
+        &audit,
+        Source::Cli,
+        None,
+        None,
+        Ctx::new(tx, Default::default()),
+    )
+    .await;
+    let Outcome::Refused(why) = &outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(
+        why.starts_with("refused before changing anything: cannot write the audit log"),
+        "{why}"
+    );
+    assert!(!marker.exists(), "the command must not have run");
+}

@@ -430,8 +430,16 @@ pub async fn run(
     };
     let entry = audit::Entry::start(plan, source, who.as_ref());
     if let Err(why) = audit.append(&entry) {
-        return Outcome::Refused(format!(
-            "refused before changing anything: cannot write the audit log {}: {why}",
+        if plan.effect.is_mutating() {
+            // No change goes unrecorded.
+            return Outcome::Refused(format!(
+                "refused before changing anything: cannot write the audit log {}: {why}",
+                audit.path().display()
+            ));
+        }
+        // A read changes nothing: it goes on, and says what it could not record.
+        ctx.line(format!(
+            "warning: the audit log {} cannot be written ({why}); this read is not recorded",
             audit.path().display()
         ));
     }
