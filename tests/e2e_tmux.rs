@@ -835,18 +835,7 @@ fn deploying_the_sandboxs_changed_template_from_the_stacks_panel() {
     t.wait_for(&["stack_execute dev: stack dev-web: UPDATE_COMPLETE"]);
     // The panel refreshed after the job: the stack shows its new status.
     t.wait_for(&["UPDATE_COMPLETE"]);
-    let audit = std::fs::read_to_string(t.audit_log()).unwrap();
-    let results: Vec<String> = audit
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            format!(
-                "{} {}",
-                v["action"].as_str().unwrap(),
-                v["result"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let results = common::audit_lines(&t.audit_log(), &["action", "result"]);
     assert_eq!(
         results,
         [
@@ -967,19 +956,7 @@ fn deploying_the_sandbox_functions_zip_from_the_functions_panel_and_rolling_back
     t.keys(&["y"]);
     t.wait_for(&["rolled back dev-api: alias ACTIVE: 3 → 2"]);
     t.wait_for(&["ACTIVE          → 2"]);
-    let audit = std::fs::read_to_string(t.audit_log()).unwrap();
-    let results: Vec<String> = audit
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            format!(
-                "{} {} {}",
-                v["action"].as_str().unwrap(),
-                v["result"].as_str().unwrap(),
-                v["source"].as_str().unwrap_or("?")
-            )
-        })
-        .collect();
+    let results = common::audit_lines(&t.audit_log(), &["action", "result", "source"]);
     assert_eq!(
         results,
         [

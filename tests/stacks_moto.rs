@@ -11,8 +11,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::{config_file, deployment, one_line_refusal, opsdeck_cli, seeded};
 use opsdeck::aws::Clients;
 use opsdeck::config::Deployment;
@@ -68,20 +66,6 @@ async fn status(c: &Clients, stack: &str) -> Option<String> {
 
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-fn audit_actions(path: &Path) -> Vec<(String, String)> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (
-                v["action"].as_str().unwrap().to_string(),
-                v["result"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 async fn run(plan: &Plan, c: &Clients, audit: &AuditLog) -> (Outcome, Vec<String>) {
@@ -143,11 +127,8 @@ async fn a_preview_shows_the_diff_changes_nothing_and_leaves_no_change_set() {
         Vec::<String>::new()
     );
     assert_eq!(
-        audit_actions(&audit),
-        [
-            ("stack_deploy".to_string(), "started".to_string()),
-            ("stack_deploy".into(), "ok".into())
-        ]
+        common::audit_lines(&audit, &["action", "result"]),
+        ["stack_deploy started", "stack_deploy ok"]
     );
 }
 
@@ -199,10 +180,7 @@ async fn deploy_with_yes_updates_the_stack_and_a_second_finds_no_changes() {
         pending_change_sets(&c, "dev-web").await,
         Vec::<String>::new()
     );
-    let actions: Vec<String> = audit_actions(&audit)
-        .into_iter()
-        .map(|(a, r)| format!("{a} {r}"))
-        .collect();
+    let actions = common::audit_lines(&audit, &["action", "result"]);
     assert_eq!(
         actions,
         [

@@ -487,3 +487,20 @@ pub fn one_line_refusal(out: &std::process::Output) -> String {
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     stderr
 }
+
+/// Each line of an audit log as its `fields` joined by spaces ("stack_deploy
+/// ok"); a field a line lacks reads "?". A missing log reads as no lines.
+pub fn audit_lines(path: &Path, fields: &[&str]) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            fields
+                .iter()
+                .map(|f| v[f].as_str().unwrap_or("?"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
