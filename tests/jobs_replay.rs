@@ -3,14 +3,13 @@
 //! SDK with `StaticReplayClient`, and the requests the job sent are checked.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
+mod common;
+
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
-use opsdeck::aws::{CallContext, Clients};
+use opsdeck::aws::Clients;
 use opsdeck::jobs::{self, AuditLog, Ctx, JobUpdate, Outcome, QueueRef, Source};
 
 const DLQ_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:dev-notifications-dlq";
@@ -48,23 +47,7 @@ fn listed(status: &str, moved: u64, extra: &str) -> ReplayEvent {
 
 fn clients(events: Vec<ReplayEvent>) -> (Clients, StaticReplayClient) {
     let http = StaticReplayClient::new(events);
-    let config = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        // Loopback, though the replay client answers before any connection.
-        .endpoint_url("http://127.0.0.1:9")
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "replay", "replay", None, None, "replay",
-        )))
-        .http_client(http.clone())
-        .build();
-    let ctx = CallContext {
-        deployment: "dev".into(),
-        profile: None,
-        endpoint: Some("http://127.0.0.1:9".into()),
-        region: Some("us-east-1".into()),
-    };
-    (Clients::new(&config, ctx), http)
+    (common::Replay::DEV.clients(&http), http)
 }
 
 fn queue(name: &str, arn: &str) -> QueueRef {

@@ -13,16 +13,12 @@ mod common;
 
 use std::process::Command;
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use common::Moto;
-use opsdeck::aws::{CallContext, Clients};
+use opsdeck::aws::Clients;
 use opsdeck::config::Deployment;
 use opsdeck::jobs::lambdas::{self, FunctionRef, InvokeKind, TAG};
 use opsdeck::jobs::{self, AuditLog, Ctx, Detail, Effect, JobUpdate, Op, Outcome, Plan, Source};
@@ -671,29 +667,12 @@ const ENDPOINT: &str = "https://lambda.us-east-1.amazonaws.com";
 const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:dev-api";
 
 fn replay_clients(replay: &StaticReplayClient) -> Clients {
-    let config = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "AKIDREPLAY",
-            "replay-secret",
-            None,
-            None,
-            "replay",
-        )))
-        .endpoint_url(ENDPOINT)
-        .retry_config(RetryConfig::disabled())
-        .http_client(replay.clone())
-        .build();
-    Clients::new(
-        &config,
-        CallContext {
-            deployment: "replay".into(),
-            profile: None,
-            endpoint: Some(ENDPOINT.into()),
-            region: Some("us-east-1".into()),
-        },
-    )
+    common::Replay {
+        endpoint: ENDPOINT,
+        deployment: "replay",
+        retries: false,
+    }
+    .clients(replay)
 }
 
 fn response(status: u16, headers: &[(&'static str, &str)], body: &str) -> ReplayEvent {

@@ -17,10 +17,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_smithy_eventstream::frame::write_message_to;
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
@@ -30,9 +26,9 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
 use bytes::Bytes;
 use common::{Moto, deployment, sandbox_deployments};
+use opsdeck::aws::Clients;
 use opsdeck::aws::tail::live::{self as live_tail, LiveOptions};
 use opsdeck::aws::tail::{self, TailEvent, TailSpec, TailStatus, TailUpdate};
-use opsdeck::aws::{CallContext, Clients};
 use opsdeck::logs::Range;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -219,27 +215,12 @@ fn error_response(status: u16, code: &str, message: &str) -> ReplayEvent {
 }
 
 fn replay_clients(replay: &StaticReplayClient) -> Clients {
-    let config = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "AKIDREPLAY",
-            "replay-secret",
-            None,
-            None,
-            "replay",
-        )))
-        .endpoint_url(ENDPOINT)
-        .retry_config(RetryConfig::disabled())
-        .http_client(replay.clone())
-        .build();
-    let ctx = CallContext {
-        deployment: "replay".into(),
-        profile: None,
-        endpoint: Some(ENDPOINT.into()),
-        region: Some("us-east-1".into()),
-    };
-    Clients::new(&config, ctx)
+    common::Replay {
+        endpoint: ENDPOINT,
+        deployment: "replay",
+        retries: false,
+    }
+    .clients(replay)
 }
 
 /// The `X-Amz-Target` operations the client sent, in order.

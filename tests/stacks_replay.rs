@@ -6,14 +6,13 @@
 //! The follow polls every 2 s for real, so each test takes a few seconds.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
+mod common;
+
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
-use opsdeck::aws::{CallContext, Clients};
+use opsdeck::aws::Clients;
 use opsdeck::config::{StackSource, TemplateSource};
 use opsdeck::jobs::stacks::{ChangeSetPreview, ResourceChange};
 use opsdeck::jobs::{self, AuditLog, Ctx, Detail, JobUpdate, Outcome, Plan, Source};
@@ -95,22 +94,7 @@ fn executed() -> ReplayEvent {
 
 fn clients(events: Vec<ReplayEvent>) -> (Clients, StaticReplayClient) {
     let http = StaticReplayClient::new(events);
-    let config = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url("http://127.0.0.1:9")
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "replay", "replay", None, None, "replay",
-        )))
-        .http_client(http.clone())
-        .build();
-    let ctx = CallContext {
-        deployment: "dev".into(),
-        profile: None,
-        endpoint: Some("http://127.0.0.1:9".into()),
-        region: Some("us-east-1".into()),
-    };
-    (Clients::new(&config, ctx), http)
+    (common::Replay::DEV.clients(&http), http)
 }
 
 fn deployment() -> opsdeck::config::Deployment {

@@ -10,15 +10,11 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use common::{Moto, deployment, sandbox_deployments};
-use opsdeck::aws::CallContext;
 use opsdeck::aws::vpn::{self, CrlComparison, VpnClients};
 use opsdeck::pki::{self, CrlOptions, InitOptions, IssueOptions, Pki, RevokeTarget};
 
@@ -296,22 +292,7 @@ fn import_crl_xml() -> String {
 
 fn replay_clients(events: Vec<ReplayEvent>) -> (VpnClients, StaticReplayClient) {
     let http = StaticReplayClient::new(events);
-    let config = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        // Loopback, though the replay client answers before any connection.
-        .endpoint_url("http://127.0.0.1:9")
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "replay", "replay", None, None, "replay",
-        )))
-        .http_client(http.clone())
-        .build();
-    let ctx = CallContext {
-        deployment: "dev".into(),
-        profile: None,
-        endpoint: Some("http://127.0.0.1:9".into()),
-        region: Some("us-east-1".into()),
-    };
+    let (config, ctx) = common::Replay::DEV.config(&http);
     (VpnClients::new(&config, ctx), http)
 }
 

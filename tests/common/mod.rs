@@ -504,3 +504,66 @@ pub fn audit_lines(path: &Path, fields: &[&str]) -> Vec<String> {
         })
         .collect()
 }
+
+/// How a test's recorded responses are served: the endpoint and deployment
+/// the clients name (in requests and in problems), and whether the SDK's
+/// retries stay on.
+pub struct Replay<'a> {
+    pub endpoint: &'a str,
+    pub deployment: &'a str,
+    pub retries: bool,
+}
+
+impl Replay<'_> {
+    /// Loopback (the replay client answers before any connection), `dev`,
+    /// the SDK's standard retries.
+    pub const DEV: Replay<'static> = Replay {
+        endpoint: "http://127.0.0.1:9",
+        deployment: "dev",
+        retries: true,
+    };
+
+    /// The clients of a deployment in us-east-1 whose every request `http`
+    /// answers from its recorded responses, signed with fixed credentials.
+    pub fn clients(
+        &self,
+        http: &aws_smithy_http_client::test_util::StaticReplayClient,
+    ) -> opsdeck::aws::Clients {
+        let (config, ctx) = self.config(http);
+        opsdeck::aws::Clients::new(&config, ctx)
+    }
+
+    /// The SDK config and call context of [`Replay::clients`], for clients
+    /// built another way (the VPN's own).
+    pub fn config(
+        &self,
+        http: &aws_smithy_http_client::test_util::StaticReplayClient,
+    ) -> (aws_config::SdkConfig, opsdeck::aws::CallContext) {
+        let mut config = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(self.endpoint)
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_credential_types::Credentials::new(
+                        "AKIDREPLAY",
+                        "replay-secret",
+                        None,
+                        None,
+                        "replay",
+                    ),
+                ),
+            )
+            .http_client(http.clone());
+        if !self.retries {
+            config = config.retry_config(aws_config::retry::RetryConfig::disabled());
+        }
+        let ctx = opsdeck::aws::CallContext {
+            deployment: self.deployment.into(),
+            profile: None,
+            endpoint: Some(self.endpoint.into()),
+            region: Some("us-east-1".into()),
+        };
+        (config.build(), ctx)
+    }
+}
