@@ -68,8 +68,9 @@ pub fn environment(d: &Deployment, c: &CommandDeploy) -> Vec<(String, String)> {
     }
     if d.sandbox_credentials {
         // The same fixed dummy credentials opsdeck itself uses on a loopback emulator.
-        env.push(("AWS_ACCESS_KEY_ID".into(), "testing".into()));
-        env.push(("AWS_SECRET_ACCESS_KEY".into(), "testing".into()));
+        use crate::aws::session::{SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY};
+        env.push(("AWS_ACCESS_KEY_ID".into(), SANDBOX_ACCESS_KEY.into()));
+        env.push(("AWS_SECRET_ACCESS_KEY".into(), SANDBOX_SECRET_KEY.into()));
     }
     env.extend(c.env.iter().map(|(k, v)| (k.clone(), v.clone())));
     env

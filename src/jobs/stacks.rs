@@ -755,6 +755,16 @@ pub async fn events_since(
     Ok(events)
 }
 
+/// The ids of the stack's newest page of events: what a follow starting now
+/// has already seen. One page is enough, since [`events_since`] stops at the
+/// first id it knows and events come newest first.
+async fn newest_ids(c: &Clients, stack: &str) -> Result<HashSet<String>, String> {
+    let (events, _) = crate::aws::cloudformation::events_page(c, stack, None)
+        .await
+        .map_err(|p| p.message)?;
+    Ok(events.into_iter().map(|e| e.id).collect())
+}
+
 /// The root cause of a failed deploy: the oldest failed resource that was
 /// not merely cancelled because another one failed.
 pub fn first_failure(events: &[Event]) -> Option<&Event> {
@@ -902,8 +912,8 @@ pub(super) async fn run_execute(c: &Clients, p: &ChangeSetPreview, ctx: &Ctx) ->
         Err(e) => return Outcome::Refused(format!("nothing was changed: {e}")),
     }
     // What happened before is not this deploy's.
-    let seen: HashSet<String> = match events_since(c, stack, &HashSet::new()).await {
-        Ok(events) => events.into_iter().map(|e| e.id).collect(),
+    let seen = match newest_ids(c, stack).await {
+        Ok(seen) => seen,
         Err(e) => return Outcome::Refused(format!("nothing was changed: {e}")),
     };
     ctx.line(format!(
@@ -939,8 +949,8 @@ pub(super) async fn run_execute(c: &Clients, p: &ChangeSetPreview, ctx: &Ctx) ->
 }
 
 pub(super) async fn run_cancel(c: &Clients, stack: &str, ctx: &Ctx) -> Outcome {
-    let seen: HashSet<String> = match events_since(c, stack, &HashSet::new()).await {
-        Ok(events) => events.into_iter().map(|e| e.id).collect(),
+    let seen = match newest_ids(c, stack).await {
+        Ok(seen) => seen,
         Err(e) => return Outcome::Refused(format!("nothing was changed: {e}")),
     };
     match stack_state(c, stack).await {

@@ -26,7 +26,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -862,13 +862,10 @@ fn uuid(seed: u64) -> String {
         .collect()
 }
 
-/// How long a reindex of `docs` documents takes at the default rate.
-pub fn reindex_time(docs: u64) -> Duration {
-    Duration::from_secs_f64(docs as f64 / Faults::default().reindex_rate)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]

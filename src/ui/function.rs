@@ -16,6 +16,7 @@ use crate::app::jobs::JobRow;
 use crate::app::state::{DetailAnswer, DetailView, Session, State};
 use crate::config::theme::Slot;
 use crate::jobs::Detail;
+use crate::jobs::lambda_code::short_sha;
 use crate::jobs::lambdas::describe;
 use crate::model::{Concurrency, FunctionDetail};
 
@@ -124,7 +125,10 @@ pub fn draw(
                 Span::styled(format!("  {:<10}", v.version), text),
                 Span::styled(format!("{}  ", utc(v.last_modified)), t.style(Slot::Muted)),
                 Span::styled(
-                    format!("{:<14}", short_sha(v.code_sha256.as_deref())),
+                    format!(
+                        "{:<14}",
+                        v.code_sha256.as_deref().map_or("–".into(), short_sha)
+                    ),
                     t.style(Slot::Muted),
                 ),
                 Span::styled(
@@ -198,7 +202,7 @@ fn configuration<'a>(
         format!(
             "{}  sha256 {}",
             bytes(d.code_size),
-            short_sha(d.code_sha256.as_deref())
+            d.code_sha256.as_deref().map_or("–".into(), short_sha)
         ),
         text,
     ));
@@ -221,11 +225,6 @@ fn configuration<'a>(
         ),
         text,
     ));
-}
-
-/// The first 12 characters of a (base64) code hash: enough to tell versions apart.
-fn short_sha(sha: Option<&str>) -> String {
-    sha.map_or_else(|| "–".into(), |s| s.chars().take(12).collect())
 }
 
 /// The newest invoke of this function in this run: when, how, and what came back.

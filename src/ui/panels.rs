@@ -517,10 +517,9 @@ fn stack_detail(
                 Some(Ok(body)) => {
                     lines.push(Line::raw(""));
                     lines.push(heading("Template"));
-                    lines.extend(
-                        body.lines()
-                            .map(|l| Line::styled(format!("  {l}"), t.style(Slot::Text))),
-                    );
+                    lines.extend(body.lines().map(|l| {
+                        Line::from(vec![Span::raw("  "), Span::styled(l, t.style(Slot::Text))])
+                    }));
                 }
                 Some(Err(why)) => {
                     lines.push(Line::raw(""));
